@@ -1,0 +1,5 @@
+"""``python -m consult``."""
+
+from consult.cli.main import run
+
+run()

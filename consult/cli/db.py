@@ -1,0 +1,42 @@
+"""``consult db``: the project's database."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from consult.cli.common import out, project_of
+
+app = typer.Typer(help="Inspect and upgrade the project's database.", no_args_is_help=True)
+
+
+@app.command("info")
+def info(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Show the database URL (password hidden), schema version and rows per table.
+
+    Opening the database applies any pending schema migration first.
+
+    Example: consult db info --json
+    """
+    from consult.store.db import open_store, safe_url
+
+    project = project_of(ctx)
+    with open_store(project.database_url) as store:
+        data = {
+            "url": safe_url(project.database_url),
+            "dialect": store.dialect,
+            "schema_version": store.schema_version(),
+            "rows": store.counts(),
+        }
+    if as_json:
+        out.print_json(json.dumps(data))
+        return
+    out.print(f"database        {data['url']}")
+    out.print(f"schema version  {data['schema_version']}")
+    for table, count in data["rows"].items():  # type: ignore[attr-defined]
+        out.print(f"  {table:<16}{count:>8}")

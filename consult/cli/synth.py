@@ -1,0 +1,84 @@
+"""``consult synth``: generate a synthetic consultation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from consult.cli.common import out, project_of
+from consult.errors import ConsultError
+from consult.questionnaire import load_questionnaire
+from consult.regions import country_name
+from consult.synth import Association, generate, write_canonical, write_truth
+
+
+def synth(
+    ctx: typer.Context,
+    respondents: Annotated[int, typer.Option("--respondents", "-n", min=1,
+                                             help="Complete responses to generate.")] = 81,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 2014,
+    seeds: Annotated[int | None, typer.Option(min=1, help="Respondents in wave 0 "
+                                              "(default: about one in seven).")] = None,
+    waves: Annotated[int, typer.Option(min=0, help="The deepest referral wave.")] = 3,
+    junk: Annotated[float, typer.Option(help="Junk rows (previews, spam, partial, duplicates) "
+                                        "as a share of the respondents.")] = 0.1,
+    associate: Annotated[
+        list[str] | None,
+        typer.Option("--associate", help="Plant a dependence ITEM:GROUP:STRENGTH, e.g. "
+                     "int_same_procedures:region:0.6 (repeatable; others stay independent)."),
+    ] = None,
+    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First fielding day.")]
+    = datetime(2014, 9, 8),
+    end: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last fielding day.")]
+    = datetime(2014, 11, 28),
+    questionnaire: Annotated[Path | None, typer.Option(
+        "--questionnaire", "-q", dir_okay=False, exists=True,
+        help="Questionnaire YAML (default: the project's; then no project is needed).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
+                      help="Canonical CSV to write (default: synthetic/responses.csv in the "
+                      "project, or in the current folder without one).")] = None,
+) -> None:
+    """Generate a realistic synthetic consultation: referral waves, answers, free text, junk.
+
+    Writes the canonical CSV and, beside it, ``<name>.truth.jsonl`` with what
+    the generator planted (waves, regions, themes of each free-text answer).
+
+    Example: consult synth --respondents 81 --seed 7 --associate int_same_procedures:region:0.6
+    """
+    if questionnaire is not None:
+        instrument = load_questionnaire(questionnaire)
+        base = Path.cwd()
+    else:
+        project = project_of(ctx)
+        instrument = load_questionnaire(project.questionnaire_path)
+        base = project.root
+    if start > end:
+        raise ConsultError("--start comes after --end")
+    plan = [Association.parse(text) for text in associate or []]
+    consultation = generate(instrument, respondents, seed=seed, seeds=seeds, waves=waves,
+                            junk=junk, associations=plan, start=start.date(), end=end.date())
+    target = output or base / "synthetic" / "responses.csv"
+    write_canonical(consultation, target)
+    truth = write_truth(consultation, target.with_suffix(".truth.jsonl"))
+
+    done = consultation.complete
+    countries = Counter(r.country_iso3 for r in done)
+    regions = Counter(r.region for r in done)
+    junk_kinds = Counter(r.kind for r in consultation.responses if r.kind != "complete")
+    out.print(f"Synthetic consultation ({instrument.id} {instrument.version}, seed {seed}): "
+              f"{len(done)} respondents from {len(countries)} countries, "
+              f"{len(consultation.responses)} rows in all")
+    out.print("  regions    " + ", ".join(f"{name} {100 * n / len(done):.1f}%"
+                                          for name, n in regions.most_common()))
+    out.print("  countries  " + ", ".join(f"{country_name(c)} {n}"
+                                          for c, n in countries.most_common()))
+    out.print("  waves      " + ", ".join(f"{w}: {n}" for w, n in
+                                          sorted(Counter(r.wave for r in done).items())))
+    out.print("  junk rows  " + (", ".join(f"{k} {n}" for k, n in sorted(junk_kinds.items()))
+                                 or "none"))
+    out.print(f"Wrote {target}")
+    out.print(f"  and {truth}")

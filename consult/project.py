@@ -1,0 +1,303 @@
+"""The project folder (a consultation) and its validated settings.
+
+A project is a folder with a ``consult.toml``, like a git repository: commands
+find it by walking up from the current folder, or take ``--project DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from consult.errors import ConsultError, ProjectNotFoundError, SettingsError
+from consult.resources import shipped_questionnaires
+
+SETTINGS_FILE = "consult.toml"
+DATABASE_ENV = "CONSULT_DATABASE_URL"
+PROJECT_FOLDERS = ("mapping", "templates", "out", ".consult", ".consult/raw", "text")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectSection(_Section):
+    """``[project]``: what the consultation is and what it asks."""
+
+    title: Annotated[str, Field(min_length=1)]
+    questionnaire: str = "questionnaire.yaml"
+    languages: Annotated[list[str], Field(min_length=1)] = ["en"]
+    report_number: str = ""
+    authors: list[str] = []
+
+
+class RegionsSection(_Section):
+    """``[regions]``: how countries group into regions.
+
+    ``scheme`` is ``r361`` (R-361's six regions, the default), ``un`` (UN M49
+    sub-regions) or the path of a YAML file mapping ISO3 codes to regions.
+    """
+
+    scheme: str = "r361"
+
+
+class DisclosureSection(_Section):
+    """``[disclosure]``: small-cell protection for published tables."""
+
+    threshold: Annotated[int, Field(ge=1, le=100)] = 5
+
+
+class DatabaseSection(_Section):
+    """``[database]``: where responses are stored.
+
+    ``url`` is a SQLAlchemy URL; a relative SQLite path is relative to the
+    project folder. The environment variable ``CONSULT_DATABASE_URL`` overrides
+    it, so that a PostgreSQL password never has to be written in the file.
+    """
+
+    url: str = "sqlite:///consult.db"
+
+
+class Settings(BaseModel):
+    """Every setting in ``consult.toml``, validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project: ProjectSection
+    regions: RegionsSection = RegionsSection()
+    disclosure: DisclosureSection = DisclosureSection()
+    database: DatabaseSection = DatabaseSection()
+
+
+@dataclass(frozen=True)
+class Project:
+    """A consultation project on disk."""
+
+    root: Path
+    settings: Settings
+
+    @property
+    def questionnaire_path(self) -> Path:
+        """The project's copy of the instrument."""
+        return self.root / self.settings.project.questionnaire
+
+    @property
+    def out_dir(self) -> Path:
+        """Where reports, figures and results.json are written."""
+        return self.root / "out"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Caches and raw imports (``.consult/``)."""
+        return self.root / ".consult"
+
+    @property
+    def database_url(self) -> str:
+        """The database URL, with the environment override and paths resolved."""
+        url = os.environ.get(DATABASE_ENV) or self.settings.database.url
+        return resolve_sqlite_url(url, self.root)
+
+
+def load_project(start: Path | None = None, explicit: Path | None = None) -> Project:
+    """Find and load the project: ``explicit`` if given, else walk up from ``start``.
+
+    Raises
+    ------
+    ProjectNotFoundError
+        When no ``consult.toml`` is found.
+    SettingsError
+        When the settings are invalid.
+    """
+    if explicit is not None:
+        root = explicit.resolve()
+        if not (root / SETTINGS_FILE).is_file():
+            raise ProjectNotFoundError(
+                f"{root} is not a consult project (no {SETTINGS_FILE}); "
+                f"create one with: consult init {explicit}"
+            )
+    else:
+        root = find_project_root(start or Path.cwd())
+    return Project(root=root, settings=read_settings(root / SETTINGS_FILE))
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding ``consult.toml``."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    raise ProjectNotFoundError(
+        f"no {SETTINGS_FILE} in {here} or any folder above it; run the command inside a "
+        "project, pass --project DIR, or create one with: consult init DIR"
+    )
+
+
+def read_settings(path: Path) -> Settings:
+    """Read and validate ``consult.toml``; errors name the key and what is allowed."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    return parse_settings(data, str(path))
+
+
+def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Settings:
+    """Validate settings given as a dict (as read from TOML)."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        messages = [_setting_message(err) for err in exc.errors()]
+        raise SettingsError(f"{source}: " + "; ".join(messages)) from None
+
+
+def init_project(
+    folder: Path,
+    questionnaire: str = "r361",
+    title: str | None = None,
+    languages: list[str] | None = None,
+) -> Project:
+    """Create a project in ``folder`` (which must not hold one already).
+
+    ``questionnaire`` is the name of a shipped instrument (``r361``) or the path
+    of a YAML file; it is checked, then copied into the project. The database
+    is created with the current schema.
+    """
+    from consult.questionnaire import load_questionnaire
+    from consult.store import open_store
+
+    folder = folder.resolve()
+    if (folder / SETTINGS_FILE).exists():
+        raise ConsultError(f"{folder} already holds a consult project ({SETTINGS_FILE} exists)")
+    if folder.exists() and not folder.is_dir():
+        raise ConsultError(f"{folder} exists and is not a folder")
+    source = _questionnaire_source(questionnaire)
+    instrument = load_questionnaire(source)
+    chosen_languages = languages or list(instrument.languages)
+    missing = [lang for lang in chosen_languages if lang not in instrument.languages]
+    if missing:
+        raise SettingsError(
+            f"--language {', '.join(missing)}: the questionnaire {source.name} is written in "
+            f"{', '.join(instrument.languages)} only"
+        )
+    settings = Settings(
+        project=ProjectSection(
+            title=title or instrument.text(instrument.title),
+            languages=chosen_languages,
+        )
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FOLDERS:
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, folder / settings.project.questionnaire)
+    (folder / "themes.yaml").write_text(THEMES_STUB, encoding="utf-8")
+    (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    (folder / SETTINGS_FILE).write_text(render_settings(settings), encoding="utf-8")
+    project = Project(root=folder, settings=settings)
+    open_store(project.database_url).close()
+    return project
+
+
+def render_settings(settings: Settings) -> str:
+    """The text of a fresh ``consult.toml``, with a comment on every setting."""
+    p = settings.project
+    return SETTINGS_TEMPLATE.format(
+        title=_toml_str(p.title),
+        questionnaire=_toml_str(p.questionnaire),
+        languages=", ".join(_toml_str(lang) for lang in p.languages),
+        scheme=_toml_str(settings.regions.scheme),
+        threshold=settings.disclosure.threshold,
+        url=_toml_str(settings.database.url),
+    )
+
+
+def resolve_sqlite_url(url: str, root: Path) -> str:
+    """Make a relative ``sqlite:///file.db`` URL absolute against ``root``."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////"):
+        rest = url[len(prefix):]
+        if rest and rest != ":memory:":
+            return prefix + str((root / rest).resolve())
+    return url
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _questionnaire_source(name_or_path: str) -> Path:
+    shipped = shipped_questionnaires()
+    if name_or_path in shipped:
+        return shipped[name_or_path]
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    names = ", ".join(sorted(shipped)) or "none"
+    raise ConsultError(
+        f"--questionnaire {name_or_path!r}: no such file and no shipped questionnaire of that "
+        f"name (shipped: {names})"
+    )
+
+
+def _setting_message(err: Any) -> str:
+    key = ".".join(str(p) for p in err["loc"])
+    section, _, name = key.partition(".")
+    where = f"[{section}] {name}" if name else key
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"unknown setting {where}"
+    if kind == "missing":
+        return f"missing setting {where}"
+    return f"{where}: {err['msg']} (got {err.get('input')!r})"
+
+
+def _toml_str(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+THEMES_STUB = """\
+# Curated themes: the authors' decisions about machine-found themes
+# (rename, merge, split, exclude, mark as best practice, pin a quote).
+# `consult themes fit` keeps these decisions across re-fits.
+themes: []
+"""
+
+GITIGNORE = """\
+# Local state of a consult project: never publish respondents' data.
+consult.db
+consult.db-*
+.consult/
+out/
+"""
+
+SETTINGS_TEMPLATE = """\
+# consult project settings. Every key is documented in docs/settings.md.
+
+# What the consultation is and what it asks.
+[project]
+title = {title}
+questionnaire = {questionnaire}   # the instrument, checked with: consult questionnaire check
+languages = [{languages}]             # languages of the report and the web form
+report_number = ""                   # e.g. "R-361"
+authors = []                         # e.g. ["Axford, M.", "Stys, Y."]
+
+# How countries group into regions: "r361" (R-361's regions), "un" (UN
+# sub-regions) or the path of a YAML file mapping ISO3 codes to regions.
+[regions]
+scheme = {scheme}
+
+# Small-cell protection: counts below this are never published.
+[disclosure]
+threshold = {threshold}
+
+# Where responses are stored. A relative SQLite path is relative to this folder.
+# For PostgreSQL, set CONSULT_DATABASE_URL in the environment instead of
+# writing a password here, e.g. postgresql+psycopg://user:pw@host/dbname
+[database]
+url = {url}
+"""

@@ -1,0 +1,1 @@
+"""Snowball fielding: seeds, referral codes, waves, invitations, reminders."""

@@ -1,0 +1,35 @@
+"""Fixtures shared by every test module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pg import PgServer, postgres_server
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One throwaway PostgreSQL server for the whole test session."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """The URL of a fresh, empty PostgreSQL database."""
+    return pg_server.create_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """The URL of a fresh SQLite file (not yet created)."""
+    return f"sqlite:///{tmp_path / 'consult.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A fresh database on each backend in turn: the test runs once per backend."""
+    fixture = {"sqlite": "sqlite_url", "postgresql": "pg_url"}[request.param]
+    return str(request.getfixturevalue(fixture))

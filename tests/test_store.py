@@ -1,0 +1,249 @@
+"""The store on both backends: a real SQLite file and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from consult.errors import StoreError
+from consult.store import Store, migrations, open_store, schema
+
+DATA_TABLES = ["contacts", "waves", "referral_codes", "ingests", "respondents", "answers",
+               "exclusions"]
+T0 = datetime(2014, 9, 8, 8, 30, tzinfo=UTC)
+
+# 10,000 characters a respondent might type, or paste to break things: quotes,
+# emoji, SQL and LIKE metacharacters, backslashes, line breaks, edge whitespace.
+_PIECE = (" It's \"vital\" — 'quotes' `ticks` 🧕🏽👍🌍 é ß 中文 عربى; DROP TABLE answers; -- "
+          "%_\\ \\n \r\n\t$1 ?; /* */ OR 1=1 ")
+FREE_TEXT = (_PIECE * (10_000 // len(_PIECE) + 1))[:10_000]
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    with open_store(db_url) as opened:
+        yield opened
+
+
+def test_new_database_is_migrated_and_empty(store: Store) -> None:
+    assert store.schema_version() == migrations.LATEST
+    assert store.counts() == dict.fromkeys(DATA_TABLES, 0)
+    tables = set(sa.inspect(store.engine).get_table_names())
+    assert tables == {*DATA_TABLES, "schema_version"}
+
+
+def test_opening_twice_is_idempotent(db_url: str) -> None:
+    open_store(db_url).close()
+    with open_store(db_url) as store:
+        assert migrations.migrate(store.engine) == []
+        versions = store.dump()["schema_version"]
+        assert store.schema_version() == migrations.LATEST
+    assert [row[0] for row in versions] == [m.version for m in migrations.MIGRATIONS]
+
+
+def test_round_trip(store: Store) -> None:
+    issued = datetime(2014, 9, 8, 10, 30, tzinfo=timezone(timedelta(hours=2)))
+    with store.engine.begin() as conn:
+        contact_id = conn.execute(schema.contacts.insert().values(
+            name="Zoë O'Brien-Ñúñez", email="zoe@example.org", organisation="Ministère « X »",
+            country_iso3="FRA", language="fr", created_at=T0,
+        ).returning(schema.contacts.c.id)).scalar_one()
+        conn.execute(schema.waves.insert().values(number=0, opened_at=T0))
+        conn.execute(schema.referral_codes.insert(), [
+            {"code": "SEED01", "parent_code": None, "contact_id": contact_id, "wave": 0,
+             "issued_at": issued, "used_at": None},
+            {"code": "CHILD1", "parent_code": "SEED01", "contact_id": None, "wave": 1,
+             "issued_at": T0, "used_at": T0 + timedelta(days=3)},
+        ])
+        ingest_id = conn.execute(schema.ingests.insert().values(
+            source_format="qualtrics", file_name="export.csv", sha256="ab" * 32, mapping=None,
+            rows_read=3, rows_included=1, started_at=T0, finished_at=T0,
+        ).returning(schema.ingests.c.id)).scalar_one()
+        respondent_id = conn.execute(schema.respondents.insert().values(
+            source="qualtrics", source_id="R_1abc", ingest_id=ingest_id, source_row=2,
+            referral_code="CHILD1", referred_by="SEED01", wave=1, language="fr",
+            country_iso3="FRA", region="Europe", started_at=T0, submitted_at=T0,
+            finished=True, progress=100,
+        ).returning(schema.respondents.c.id)).scalar_one()
+        answers = [
+            {"item_id": "q1", "ordinal": 0, "value": "4", "other_text": None,
+             "source_column": "Q1"},
+            {"item_id": "q2", "ordinal": 0, "value": "police", "other_text": None,
+             "source_column": "Q2_1"},
+            {"item_id": "q2", "ordinal": 1, "value": "schools", "other_text": None,
+             "source_column": "Q2_3"},
+            {"item_id": "q2", "ordinal": 2, "value": "other", "other_text": "imams' council",
+             "source_column": "Q2_9"},
+            {"item_id": "q3", "ordinal": 0, "value": FREE_TEXT, "other_text": None,
+             "source_column": "Q3"},
+        ]
+        conn.execute(schema.answers.insert(),
+                     [{"respondent_id": respondent_id, **a} for a in answers])
+        conn.execute(schema.exclusions.insert().values(
+            respondent_id=respondent_id, reason="speeder", detail="finished in 40 s"))
+
+    with store.engine.connect() as conn:
+        contact = conn.execute(sa.select(schema.contacts)).one()._asdict()
+        codes = conn.execute(
+            sa.select(schema.referral_codes).order_by(schema.referral_codes.c.wave)).all()
+        respondent = conn.execute(sa.select(schema.respondents)).one()._asdict()
+        read_answers = conn.execute(
+            sa.select(schema.answers.c.item_id, schema.answers.c.ordinal, schema.answers.c.value,
+                      schema.answers.c.other_text, schema.answers.c.source_column)
+            .order_by(schema.answers.c.item_id, schema.answers.c.ordinal)).mappings().all()
+        exclusion = conn.execute(sa.select(schema.exclusions)).one()._asdict()
+        multiple = conn.execute(
+            sa.select(schema.answers.c.value).where(schema.answers.c.item_id == "q2")
+            .order_by(schema.answers.c.ordinal)).scalars().all()
+
+    assert contact == {"id": contact_id, "name": "Zoë O'Brien-Ñúñez", "email": "zoe@example.org",
+                       "organisation": "Ministère « X »", "country_iso3": "FRA",
+                       "language": "fr", "created_at": T0}
+    assert [(c.code, c.parent_code, c.contact_id) for c in codes] == [
+        ("SEED01", None, contact_id), ("CHILD1", "SEED01", None)]
+    # Written with a +02:00 offset, read back as the same instant in UTC on both backends.
+    assert codes[0].issued_at == issued
+    assert codes[0].issued_at.utcoffset() == timedelta(0)
+    assert codes[1].used_at == datetime(2014, 9, 11, 8, 30, tzinfo=UTC)
+    assert respondent == {
+        "id": respondent_id, "source": "qualtrics", "source_id": "R_1abc",
+        "ingest_id": ingest_id, "source_row": 2, "referral_code": "CHILD1",
+        "referred_by": "SEED01", "wave": 1, "language": "fr", "country_iso3": "FRA",
+        "region": "Europe", "started_at": T0, "submitted_at": T0, "finished": True,
+        "progress": 100, "included": True,
+    }
+    assert [dict(a) for a in read_answers] == answers
+    assert multiple == ["police", "schools", "other"]
+    assert len(FREE_TEXT) == 10_000
+    assert read_answers[-1]["value"] == FREE_TEXT
+    assert exclusion == {"id": exclusion["id"], "respondent_id": respondent_id,
+                         "reason": "speeder", "detail": "finished in 40 s"}
+    assert store.counts() == {"contacts": 1, "waves": 1, "referral_codes": 2, "ingests": 1,
+                              "respondents": 1, "answers": 5, "exclusions": 1}
+
+
+def test_failed_transaction_leaves_nothing_behind(store: Store) -> None:
+    respondent_id = _add_respondent(store, "R_1")
+    before = store.dump()
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(schema.respondents.insert().values(source="web", source_id="R_2"))
+        conn.execute(schema.answers.insert(), [
+            {"respondent_id": respondent_id, "item_id": "q1", "ordinal": 0, "value": "1"},
+            {"respondent_id": respondent_id, "item_id": "q1", "ordinal": 0, "value": "2"},
+        ])
+    assert store.dump() == before
+
+
+def test_foreign_keys_are_enforced(store: Store) -> None:
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(schema.answers.insert().values(
+            respondent_id=999, item_id="q1", ordinal=0, value="1"))
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(schema.referral_codes.insert().values(
+            code="ORPHAN", parent_code="NOSUCH", wave=1, issued_at=T0))
+    assert store.counts() == dict.fromkeys(DATA_TABLES, 0)
+
+
+def test_sqlite_uses_wal(sqlite_url: str) -> None:
+    with open_store(sqlite_url) as store, store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_respondent_source_and_id_are_unique(store: Store) -> None:
+    _add_respondent(store, "R_1", source="qualtrics")
+    _add_respondent(store, "R_1", source="limesurvey")  # same id on another platform is fine
+    with pytest.raises(IntegrityError):
+        _add_respondent(store, "R_1", source="qualtrics")
+    assert store.counts()["respondents"] == 2
+
+
+def test_deleting_a_respondent_cascades(store: Store) -> None:
+    gone = _add_respondent(store, "R_1")
+    kept = _add_respondent(store, "R_2")
+    with store.engine.begin() as conn:
+        for respondent_id in (gone, kept):
+            conn.execute(schema.answers.insert(), [
+                {"respondent_id": respondent_id, "item_id": "q2", "ordinal": n, "value": v}
+                for n, v in enumerate(["a", "b"])
+            ])
+            conn.execute(schema.exclusions.insert().values(
+                respondent_id=respondent_id, reason="duplicate"))
+        conn.execute(schema.respondents.delete().where(schema.respondents.c.id == gone))
+    dump = store.dump()
+    assert [row[0] for row in dump["respondents"]] == [kept]
+    assert {row[0] for row in dump["answers"]} == {kept}
+    assert [row[1] for row in dump["exclusions"]] == [kept]
+
+
+def test_unknown_database_kind_is_refused() -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store("nonsense://x")
+    assert str(caught.value) == (
+        "database URL 'nonsense://x' is not valid (unsupported database 'nonsense': use sqlite "
+        "or postgresql); expected e.g. sqlite:///consult.db or "
+        "postgresql+psycopg://user@host/dbname"
+    )
+
+
+def test_unreachable_server_names_url_and_setting() -> None:
+    url = "postgresql+psycopg://consult@127.0.0.1:1/none"
+    with pytest.raises(StoreError) as caught:
+        open_store(url)
+    message = str(caught.value)
+    assert message.startswith(f"cannot open database '{url}': connection failed: ")
+    assert "Connection refused" in message
+    assert message.endswith("; check [database] url in consult.toml or CONSULT_DATABASE_URL")
+
+
+def test_error_message_hides_the_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store("postgresql+psycopg://u:secretpw@127.0.0.1:1/x")
+    message = str(caught.value)
+    assert message.startswith("cannot open database 'postgresql+psycopg://u:***@127.0.0.1:1/x': ")
+    assert "secretpw" not in message
+
+
+CONTACT_LIKE = re.compile(r"name|e_?mail|organi[sz]ation|org$|phone|address|contact", re.I)
+
+
+def test_analysis_tables_hold_no_contact_details(store: Store) -> None:
+    """Names, e-mails and organisations live in ``contacts`` only (privacy by structure)."""
+    inspector = sa.inspect(store.engine)
+    for table in ("respondents", "answers", "exclusions"):
+        columns = [c["name"] for c in inspector.get_columns(table)]
+        assert columns == [c.name for c in schema.metadata.tables[table].columns]
+        assert [c for c in columns if CONTACT_LIKE.search(c)] == [], table
+        referred = {fk["referred_table"] for fk in inspector.get_foreign_keys(table)}
+        assert "contacts" not in referred, table
+    assert CONTACT_LIKE.search("organisation")  # the pattern catches what it must
+
+
+def _add_respondent(store: Store, source_id: str, source: str = "web") -> int:
+    with store.engine.begin() as conn:
+        return int(conn.execute(schema.respondents.insert().values(
+            source=source, source_id=source_id, finished=True,
+        ).returning(schema.respondents.c.id)).scalar_one())
+
+
+def test_a_newer_database_is_refused_untouched(sqlite_url: str) -> None:
+    LATEST = migrations.LATEST
+    store = open_store(sqlite_url)
+    with store.engine.begin() as conn:
+        conn.execute(sa.insert(schema.schema_version).values(
+            version=LATEST + 1, description="from the future", applied_at=datetime.now(UTC)))
+    before = store.dump()
+    store.close()
+    with pytest.raises(StoreError) as caught:
+        open_store(sqlite_url)
+    assert str(caught.value) == (
+        f"the database has schema version {LATEST + 1}, newer than this consult knows "
+        f"({LATEST}); upgrade consult (pip install -U consult) before using it"
+    )
+    with open_store(sqlite_url, migrate=False) as again:
+        assert again.dump() == before
