@@ -73,3 +73,7 @@ class ValidationFailed(ConsultError):
 
 class QuestionnaireError(ValidationFailed):
     """The questionnaire file is invalid."""
+
+
+class IngestFileError(ConsultError):
+    """A source file that cannot be read at all (encoding, layout, truncation)."""

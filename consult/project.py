@@ -11,7 +11,8 @@ import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -64,6 +65,64 @@ class DatabaseSection(_Section):
     url: str = "sqlite:///consult.db"
 
 
+class IngestSection(_Section):
+    """``[ingest]``: which responses count.
+
+    By default only finished responses count; ``min_progress`` (0-100) counts
+    unfinished ones that got at least that far instead. Responses submitted
+    outside ``fielding_start``..``fielding_end`` (ISO dates, inclusive) are
+    excluded when the dates are set.
+    """
+
+    include: Literal["finished", "progress"] = "finished"
+    min_progress: Annotated[int, Field(ge=0, le=100)] = 100
+    fielding_start: date | None = None
+    fielding_end: date | None = None
+    exclude_previews: bool = True
+    exclude_duplicates: bool = True
+
+
+class AnalysisSection(_Section):
+    """``[analysis]``: how closed answers are summarised.
+
+    ``percent``: ``round`` (half away from zero, the default) or ``truncate``
+    (as R-361 printed 37/81 as 45.6%). ``largest_remainder`` makes each
+    distribution's percentages sum to exactly 100. ``groupings``: what tables
+    are crossed by (``region``, ``role`` or any profile item id).
+    """
+
+    percent: Literal["round", "truncate"] = "round"
+    decimals: Annotated[int, Field(ge=0, le=3)] = 1
+    largest_remainder: bool = False
+    groupings: list[str] = ["region", "role"]
+
+
+class FieldingSection(_Section):
+    """``[fielding]``: referral codes and links.
+
+    ``child_codes``: codes each respondent gets to pass on. ``link_template``:
+    the personal link, with ``{code}`` where the code goes.
+    """
+
+    child_codes: Annotated[int, Field(ge=0, le=50)] = 3
+    link_template: str = "http://127.0.0.1:8000/r/{code}"
+
+
+class SmtpSection(_Section):
+    """``[smtp]``: where invitations and reminders are sent from.
+
+    The password is never written here: it is read from the environment
+    variable named by ``password_env``.
+    """
+
+    host: str = "localhost"
+    port: Annotated[int, Field(ge=1, le=65535)] = 25
+    security: Literal["none", "starttls", "ssl"] = "none"
+    user: str = ""
+    password_env: str = "CONSULT_SMTP_PASSWORD"
+    sender: str = "consultation@example.org"
+
+
 class Settings(BaseModel):
     """Every setting in ``consult.toml``, validated."""
 
@@ -73,6 +132,10 @@ class Settings(BaseModel):
     regions: RegionsSection = RegionsSection()
     disclosure: DisclosureSection = DisclosureSection()
     database: DatabaseSection = DatabaseSection()
+    ingest: IngestSection = IngestSection()
+    analysis: AnalysisSection = AnalysisSection()
+    fielding: FieldingSection = FieldingSection()
+    smtp: SmtpSection = SmtpSection()
 
 
 @dataclass(frozen=True)
@@ -300,4 +363,35 @@ threshold = {threshold}
 # writing a password here, e.g. postgresql+psycopg://user:pw@host/dbname
 [database]
 url = {url}
+
+# Which responses count. include = "finished" (default) or "progress" with
+# min_progress; fielding dates (YYYY-MM-DD) exclude responses outside them.
+[ingest]
+include = "finished"
+min_progress = 100
+# fielding_start = 2014-09-01
+# fielding_end = 2014-11-30
+
+# How closed answers are summarised: percent = "round" or "truncate";
+# groupings = what tables are crossed by (region, role, or a profile item id).
+[analysis]
+percent = "round"
+decimals = 1
+largest_remainder = false
+groupings = ["region", "role"]
+
+# Referral codes: how many each respondent passes on, and the personal link.
+[fielding]
+child_codes = 3
+link_template = "http://127.0.0.1:8000/r/{{code}}"
+
+# Where invitations are sent from. The password comes from the environment
+# variable named by password_env, never from this file.
+[smtp]
+host = "localhost"
+port = 25
+security = "none"
+user = ""
+password_env = "CONSULT_SMTP_PASSWORD"
+sender = "consultation@example.org"
 """

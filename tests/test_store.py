@@ -115,7 +115,7 @@ def test_round_trip(store: Store) -> None:
         "ingest_id": ingest_id, "source_row": 2, "referral_code": "CHILD1",
         "referred_by": "SEED01", "wave": 1, "language": "fr", "country_iso3": "FRA",
         "region": "Europe", "started_at": T0, "submitted_at": T0, "finished": True,
-        "progress": 100, "included": True,
+        "progress": 100, "included": True, "fingerprint": None,
     }
     assert [dict(a) for a in read_answers] == answers
     assert multiple == ["police", "schools", "other"]
@@ -247,3 +247,20 @@ def test_a_newer_database_is_refused_untouched(sqlite_url: str) -> None:
     )
     with open_store(sqlite_url, migrate=False) as again:
         assert again.dump() == before
+
+
+def test_a_version_1_database_is_upgraded_in_place(sqlite_url: str) -> None:
+    # Make the database an older consult would have left: schema 1, rows in it.
+    store = open_store(sqlite_url)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE respondents DROP COLUMN fingerprint"))
+        conn.execute(sa.text("ALTER TABLE ingests DROP COLUMN raw_path"))
+        conn.execute(sa.delete(schema.schema_version).where(schema.schema_version.c.version > 1))
+        conn.execute(sa.text("INSERT INTO respondents (source, source_id, finished, included) "
+                             "VALUES ('web', 'old-1', 1, 1)"))
+    store.close()
+    with open_store(sqlite_url) as upgraded:
+        assert upgraded.schema_version() == migrations.LATEST
+        columns = {c["name"] for c in sa.inspect(upgraded.engine).get_columns("respondents")}
+        assert "fingerprint" in columns
+        assert upgraded.counts()["respondents"] == 1

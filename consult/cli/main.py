@@ -25,6 +25,9 @@ app.command("init")(init.init)
 app.command("synth")(synth.synth)
 app.add_typer(questionnaire.app, name="questionnaire")
 app.add_typer(db.app, name="db")
+# ingest commands (issue 3)
+# sampling commands (issue 7)
+# analysis commands (issue 4)
 
 
 def _version(value: bool) -> None:

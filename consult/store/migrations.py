@@ -1,9 +1,10 @@
 """Numbered schema migrations.
 
-Each migration runs in its own transaction and records itself in
-``schema_version``; opening a store applies the ones it lacks. A migration
-that changes an existing table writes its own DDL here rather than relying on
-the current metadata, so that old databases upgrade the same way every time.
+A new database is created from the current metadata in one transaction and
+stamped with every version. An existing database gets the steps it lacks, each
+in its own transaction and recorded in ``schema_version``. A step after the
+first writes its own DDL (rather than relying on the current metadata), so that
+old databases upgrade the same way every time.
 """
 
 from __future__ import annotations
@@ -28,21 +29,21 @@ class Migration:
 
 
 def _initial(conn: sa.Connection) -> None:
-    tables = [
-        schema.contacts,
-        schema.waves,
-        schema.referral_codes,
-        schema.ingests,
-        schema.respondents,
-        schema.answers,
-        schema.exclusions,
-    ]
-    schema.metadata.create_all(conn, tables=tables)
+    # Only ever run on an empty database, which gets the current schema at once
+    # (see migrate): later steps upgrade databases made by older versions.
+    schema.metadata.create_all(conn)
+
+
+def _fingerprints(conn: sa.Connection) -> None:
+    conn.execute(sa.text("ALTER TABLE respondents ADD COLUMN fingerprint VARCHAR(64)"))
+    conn.execute(sa.text("ALTER TABLE ingests ADD COLUMN raw_path TEXT"))
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contacts, waves, referral codes, ingests, respondents, answers, exclusions",
               _initial),
+    Migration(2, "respondents.fingerprint and ingests.raw_path, for idempotent ingest",
+              _fingerprints),
 )
 
 LATEST = MIGRATIONS[-1].version
@@ -67,6 +68,15 @@ def migrate(engine: sa.Engine) -> list[Migration]:
             f"the database has schema version {found}, newer than this consult knows "
             f"({LATEST}); upgrade consult (pip install -U consult) before using it"
         )
+    if found == 0:
+        # A new database gets the current schema in one step, stamped with every version.
+        with engine.begin() as conn:
+            _initial(conn)
+            for migration in MIGRATIONS:
+                conn.execute(schema.schema_version.insert().values(
+                    version=migration.version, description=migration.description,
+                    applied_at=datetime.now(UTC)))
+        return list(MIGRATIONS)
     for migration in MIGRATIONS:
         with engine.begin() as conn:
             if current_version(conn) >= migration.version:

@@ -94,6 +94,7 @@ ingests = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("mapping", sa.Text, nullable=True),
     sa.Column("rows_read", sa.Integer, nullable=False),
+    sa.Column("raw_path", sa.Text, nullable=True),  # the kept copy under .consult/raw (migration 2)
     sa.Column("rows_included", sa.Integer, nullable=False),
     sa.Column("started_at", UTCDateTime(), nullable=False),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
@@ -118,6 +119,8 @@ respondents = sa.Table(
     sa.Column("finished", sa.Boolean, nullable=False, default=False),
     sa.Column("progress", sa.Integer, nullable=True),
     sa.Column("included", sa.Boolean, nullable=False, default=True),
+    # SHA-256 of the response's canonical answers: tells a changed re-export (migration 2).
+    sa.Column("fingerprint", sa.String(64), nullable=True),
     sa.UniqueConstraint("source", "source_id", name="uq_respondents_source"),
 )
 

@@ -1,0 +1,1 @@
+"""Ingest: any survey platform's export into canonical, validated rows in the store."""

@@ -1,0 +1,88 @@
+"""Reading delimited text files safely: encoding, delimiter, malformed rows.
+
+Shared by every CSV/TSV reader so that each platform reader only interprets
+headers and cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from consult.errors import IngestFileError
+
+DELIMITERS = (",", ";", "\t")
+
+
+def read_text(path: Path) -> str:
+    """The file's text: UTF-8 (a BOM is dropped), else a clear error naming the line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestFileError(f"{path}: cannot read the file ({exc.strerror})") from None
+    if not data.strip():
+        raise IngestFileError(f"{path}: the file is empty")
+    if b"\x00" in data[:4096]:
+        raise IngestFileError(
+            f"{path}: this is not a text export (it contains binary data); export the "
+            "responses as CSV, TSV, XLSX or JSON Lines"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise IngestFileError(
+            f"{path}, line {line}: not UTF-8 text (byte {data[exc.start]:#04x}); export the file "
+            "as UTF-8 (in Excel: Save As > CSV UTF-8), or convert it with: "
+            f"iconv -f windows-1252 -t utf-8 {path.name} > fixed.csv"
+        ) from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of a delimited file: the one that splits its header most often."""
+    first = text.splitlines()[0] if text else ""
+    counts = {d: first.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def read_rows(path: Path, delimiter: str | None = None) -> tuple[list[list[str]], list[int]]:
+    """All rows of a delimited file as text, with the 1-based line where each row starts.
+
+    Raises :class:`IngestFileError` for a file whose quoting is broken (for
+    example a file truncated inside a quoted field).
+    """
+    text = read_text(path)
+    sep = delimiter or sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    line = 1
+    try:
+        for row in reader:
+            starts.append(line)
+            rows.append(row)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise IngestFileError(
+            f"{path}, line {reader.line_num}: the file is malformed ({exc}); it may be "
+            "truncated: export it again"
+        ) from None
+    # A blank line at the end is not a row.
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+        starts.pop()
+    return rows, starts
+
+
+def check_header(path: Path, header: list[str], line: int = 1) -> None:
+    """Reject an empty or duplicated column name in a header row."""
+    seen: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if name in seen:
+            raise IngestFileError(
+                f"{path}, line {line}: column {name!r} appears twice (columns {seen[name] + 1} and "
+                f"{index + 1}); rename one in the export or the file"
+            )
+        seen[name] = index
