@@ -34,8 +34,10 @@ class StoreError(ConsultError):
 class Issue:
     """One located problem found while checking an input.
 
-    ``where`` is a human path into the input (``domains[2].items[0].type`` or
-    ``row 14, column Q6``); ``line`` is a 1-based line number when known.
+    ``where`` is a human path into the input (``domains[2].items[0].type``);
+    ``line`` is a 1-based line number when known; ``row``, ``column`` and
+    ``item`` locate a problem in a data file (row as the file numbers it).
+    ``severity`` is ``error`` (stops), ``warning`` or ``info``.
     """
 
     code: str
@@ -45,10 +47,18 @@ class Issue:
     line: int | None = None
     severity: str = "error"
     hint: str = ""
+    row: int | None = None
+    column: str = ""
+    item: str = ""
 
     def location(self) -> str:
-        """``file:line (where)`` with the parts that are known."""
-        parts = [self.file or "", f"line {self.line}" if self.line is not None else ""]
+        """``file, line N (where)`` or ``file, row N, column C`` with the parts that are known."""
+        parts = [
+            self.file or "",
+            f"line {self.line}" if self.line is not None else "",
+            f"row {self.row}" if self.row is not None else "",
+            f"column {self.column}" if self.column else "",
+        ]
         head = ", ".join(p for p in parts if p)
         if self.where:
             head = f"{head} ({self.where})" if head else self.where

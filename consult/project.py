@@ -71,7 +71,8 @@ class IngestSection(_Section):
     By default only finished responses count; ``min_progress`` (0-100) counts
     unfinished ones that got at least that far instead. Responses submitted
     outside ``fielding_start``..``fielding_end`` (ISO dates, inclusive) are
-    excluded when the dates are set.
+    excluded when the dates are set. ``withdrawn`` lists response ids or
+    referral codes of respondents who withdrew: they are excluded.
     """
 
     include: Literal["finished", "progress"] = "finished"
@@ -80,6 +81,7 @@ class IngestSection(_Section):
     fielding_end: date | None = None
     exclude_previews: bool = True
     exclude_duplicates: bool = True
+    withdrawn: list[str] = []
 
 
 class AnalysisSection(_Section):

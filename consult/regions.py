@@ -42,19 +42,46 @@ _UN_TO_R361 = {
 }
 
 
+# Names countries use for themselves that country_converter's patterns miss.
+# country_converter resolves everything else (English names, ISO codes,
+# abbreviations, regions of a country such as "England" or "Australia (NSW)").
+ENDONYMS = {
+    "nederland": "NLD", "espana": "ESP", "deutschland": "DEU", "sverige": "SWE",
+    "norge": "NOR", "danmark": "DNK", "belgie": "BEL", "belgique": "BEL", "suisse": "CHE",
+    "schweiz": "CHE", "svizzera": "CHE", "osterreich": "AUT", "italia": "ITA", "polska": "POL",
+    "eire": "IRL", "magyarorszag": "HUN", "cesko": "CZE", "suomi": "FIN", "turkiye": "TUR",
+    "brasil": "BRA", "hellas": "GRC", "ellada": "GRC", "island": "ISL", "nihon": "JPN",
+    "nippon": "JPN", "aotearoa": "NZL", "royaume-uni": "GBR", "etats-unis": "USA",
+    "allemagne": "DEU", "espagne": "ESP", "pays-bas": "NLD", "belgica": "BEL",
+    "estados unidos": "USA", "reino unido": "GBR", "alemania": "DEU", "francia": "FRA",
+}
+
+
 def to_iso3(name: str) -> str | None:
     """The ISO 3166 alpha-3 code of a country written any common way, or ``None``.
 
-    Accents are tried as written and then stripped ("Israël" → ISR).
+    Accents are tried as written and then stripped ("Israël" → ISR); names a
+    country uses for itself ("Nederland", "España") come from :data:`ENDONYMS`.
     """
     text = " ".join(name.split())
     if not text:
         return None
+    plain = _strip_accents(text).casefold().strip(" .")
+    if plain in ENDONYMS:
+        return ENDONYMS[plain]
     for candidate in dict.fromkeys((text, _strip_accents(text))):
         code = _convert(candidate, "ISO3")
         if code:
             return code
     return None
+
+
+def country_suggestions(name: str, limit: int = 3) -> list[str]:
+    """Country names close to an unresolvable ``name``, for a hint."""
+    import difflib
+
+    names = [str(n) for n in _converter().data["name_short"].tolist()]
+    return difflib.get_close_matches(name.strip(), names, n=limit, cutoff=0.5)
 
 
 def country_name(iso3: str) -> str:

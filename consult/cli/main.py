@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from consult import __version__
-from consult.cli import db, init, questionnaire, synth
+from consult.cli import db, ingest, init, questionnaire, synth
 from consult.cli.common import ConsultGroup, State
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.command("synth")(synth.synth)
 app.add_typer(questionnaire.app, name="questionnaire")
 app.add_typer(db.app, name="db")
 # ingest commands (issue 3)
+app.command("ingest")(ingest.ingest)
 # sampling commands (issue 7)
 # analysis commands (issue 4)
 

@@ -6,7 +6,7 @@ through :func:`load_responses`, which never touches ``contacts``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -88,13 +88,25 @@ def stored_fingerprints(store: Store, source: str) -> dict[str, str | None]:
         return {row.source_id: row.fingerprint for row in rows}
 
 
+def stored_codes(store: Store) -> set[str]:
+    """Every referral code known to the store: respondents' codes and issued codes."""
+    r, c = schema.respondents, schema.referral_codes
+    with store.engine.connect() as conn:
+        codes = {row[0] for row in conn.execute(sa.select(r.c.referral_code)) if row[0]}
+        codes |= {row[0] for row in conn.execute(sa.select(c.c.code))}
+    return codes
+
+
 def write_ingest(store: Store, ingest: IngestRecord, respondents: Sequence[RespondentRecord],
-                 *, replace: Sequence[str] = ()) -> int:
+                 *, replace: Sequence[str] = (),
+                 before_commit: Callable[[], None] | None = None) -> int:
     """Store an ingest and its responses in ONE transaction; return the ingest id.
 
     ``replace`` lists source ids (of the same source) whose stored responses are
     deleted first, with their answers and exclusions. On any error nothing is
-    written: the database is exactly as before.
+    written: the database is exactly as before. ``before_commit`` runs inside
+    the transaction just before it commits (tests use it to kill an ingest
+    mid-way).
     """
     r, a, x = schema.respondents, schema.answers, schema.exclusions
     included = sum(1 for resp in respondents if resp.included)
@@ -136,6 +148,8 @@ def write_ingest(store: Store, ingest: IngestRecord, respondents: Sequence[Respo
                 conn.execute(x.insert(), exclusion_rows)
         conn.execute(schema.ingests.update().where(schema.ingests.c.id == ingest_id)
                      .values(finished_at=datetime.now(UTC)))
+        if before_commit is not None:
+            before_commit()
     return int(ingest_id)
 
 

@@ -1,0 +1,293 @@
+"""Rows of a source table into canonical respondent records, each problem located.
+
+Values become choice codes (by code, by label in any language, by the
+mapping's recodings, or by position for platforms that number choices),
+numbers, ISO3 countries and verbatim text. Nothing here touches the store.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from consult.errors import Issue
+from consult.ingest.mapping import OTHER_WORDS, Mapping, QuestionMapping, normalise_label
+from consult.ingest.sources.base import SourceTable
+from consult.questionnaire import Item, ItemType, Questionnaire
+from consult.questionnaire.model import OTHER_CODE
+from consult.regions import country_suggestions, region_of, to_iso3
+from consult.store.responses import AnswerRecord, RespondentRecord
+
+FALSE_CELLS = {"", "0", "false", "no", "n", "non", "not selected"}
+
+
+@dataclass
+class Converted:
+    """One source row, converted."""
+
+    record: RespondentRecord
+    row: int
+    status: str
+    answers_by_item: dict[str, Any] = field(default_factory=dict)
+
+
+class RowConverter:
+    """Converts the rows of one table with one mapping; collects issues as it goes."""
+
+    def __init__(self, table: SourceTable, mapping: Mapping, questionnaire: Questionnaire,
+                 region_scheme: str, source: str, root: Any = None) -> None:
+        self.table = table
+        self.mapping = mapping
+        self.questionnaire = questionnaire
+        self.scheme = region_scheme
+        self.root = root
+        self.source = source
+        self.file = table.path.name
+        self.issues: list[Issue] = []
+        self._meta = {c.meta: c.index for c in table.columns if c.meta}
+        by_name = {c.name: c.index for c in table.columns}
+        if mapping.referral_code in by_name:
+            self._meta["referral_code"] = by_name[str(mapping.referral_code)]
+        if mapping.referred_by in by_name:
+            self._meta["referred_by"] = by_name[str(mapping.referred_by)]
+        self._plans = [self._plan(q, by_name) for q in mapping.questions.values() if q.item]
+        self._known = {item.id: _known_values(item, mapping.values.get(item.id, {}))
+                       for item in questionnaire.items()}
+        self._countries: dict[str, str | None] = {}
+
+    def convert(self, row: list[str], row_number: int) -> Converted:
+        """The record of one row (issues are added to :attr:`issues`)."""
+        meta = {name: (row[i].strip() if i < len(row) else "") for name, i in self._meta.items()}
+        answers: list[AnswerRecord] = []
+        by_item: dict[str, Any] = {}
+        country = None
+        for plan in self._plans:
+            item = plan.item
+            values = self._values(plan, row, row_number)
+            if not values:
+                continue
+            other_text = next((row[i].strip() for i in plan.other_columns
+                               if i < len(row) and row[i].strip()), None)
+            if item.type is ItemType.COUNTRY:
+                country = self._country(values[0][0], row_number, plan, values[0][1])
+                if country is None:
+                    continue
+                values = [(country, values[0][1])]
+            codes = item.choice_codes()
+            # An "other" text whose box was not ticked: the text shows the intent.
+            if (other_text and item.type is ItemType.MULTIPLE_CHOICE
+                    and OTHER_CODE not in [v for v, _ in values]):
+                values.append((OTHER_CODE, plan.other_name or ""))
+            for ordinal, (value, column) in enumerate(values):
+                if item.type is ItemType.MULTIPLE_CHOICE:
+                    ordinal = codes.index(value)
+                answers.append(AnswerRecord(
+                    item_id=item.id, value=value, ordinal=ordinal,
+                    other_text=other_text if value == OTHER_CODE else None, source_column=column))
+            by_item[item.id] = ([v for v, _ in values] if item.type is ItemType.MULTIPLE_CHOICE
+                                else values[0][0])
+        record = RespondentRecord(
+            source=self.source,
+            source_id=meta.get("response_id") or f"row-{row_number}",
+            source_row=row_number,
+            referral_code=_code(meta.get("referral_code")),
+            referred_by=_code(meta.get("referred_by")),
+            language=(meta.get("language") or None),
+            country_iso3=country,
+            region=region_of(country, self.scheme, self.root) if country else None,
+            started_at=self._date(meta.get("started_at"), row_number, "started_at"),
+            submitted_at=self._date(meta.get("submitted_at"), row_number, "submitted_at"),
+            finished=meta.get("finished", "1") not in ("0", "false", "False"),
+            progress=_int(meta.get("progress")),
+            fingerprint=_fingerprint(meta, answers),
+            answers=tuple(sorted(answers, key=lambda a: (a.item_id, a.ordinal))),
+        )
+        return Converted(record=record, row=row_number, status=meta.get("status") or "complete",
+                         answers_by_item=by_item)
+
+    # ------------------------------------------------------------------ helpers
+
+    @dataclass
+    class _Plan:
+        item: Item
+        main: list[int]
+        split: list[tuple[int, str]]
+        other_columns: list[int]
+        other_name: str | None
+
+    def _plan(self, q: QuestionMapping, by_name: dict[str, int]) -> RowConverter._Plan:
+        item = self.questionnaire.item(str(q.item))
+        main: list[int] = []
+        split: list[tuple[int, str]] = []
+        other: list[int] = []
+        for name in q.columns:
+            if name not in by_name:
+                continue
+            column = self.table.columns[by_name[name]]
+            if column.other_text:
+                other.append(column.index)
+            elif column.choice is not None:
+                code = q.choices.get(str(column.choice))
+                if code is None:
+                    self.issues.append(Issue(
+                        "unmapped-choice", f"choice column {name!r} of {q.question} is not "
+                        f"mapped to a choice of {item.id}; it is not read", file=self.file,
+                        column=name, item=item.id, severity="warning",
+                        hint=f"Add it under questions.{q.question}.choices in the mapping."))
+                else:
+                    split.append((column.index, code))
+            else:
+                main.append(column.index)
+        # Kobo and ODK repeat a split multiple choice as one combined column: read one.
+        if main and split:
+            split = []
+        other_name = self.table.columns[other[0]].name if other else None
+        return RowConverter._Plan(item, main, split, other, other_name)
+
+    def _values(self, plan: _Plan, row: list[str], row_number: int) -> list[tuple[str, str]]:
+        item = plan.item
+        if plan.split:
+            return [(code, self.table.columns[i].name) for i, code in plan.split
+                    if i < len(row) and row[i].strip().casefold() not in FALSE_CELLS]
+        out: list[tuple[str, str]] = []
+        for index in plan.main:
+            cell = row[index].strip() if index < len(row) else ""
+            if not cell:
+                continue
+            name = self.table.columns[index].name
+            if item.type is ItemType.FREE_TEXT:
+                return [(row[index], name)]  # verbatim, spaces and all
+            if item.type is ItemType.COUNTRY:
+                return [(cell, name)]
+            if item.type is ItemType.NUMBER:
+                number = self._number(cell, item, row_number, name)
+                return [(number, name)] if number is not None else []
+            parts = [cell]
+            if item.type is ItemType.MULTIPLE_CHOICE:
+                sep = self.table.multi_separator
+                parts = [p for p in (cell.split(sep) if sep else [cell]) if p.strip()]
+            for part in parts:
+                code = self._code(item, part.strip(), row_number, name)
+                if code is not None and code not in [v for v, _ in out]:
+                    out.append((code, name))
+        return out
+
+    def _code(self, item: Item, value: str, row_number: int, column: str) -> str | None:
+        known = self._known[item.id]
+        code = known.get(value) or known.get(normalise_label(value))
+        if code is not None:
+            return code
+        position = _position(value)
+        codes = item.choice_codes()
+        if position is not None and 1 <= position <= len(codes):
+            return codes[position - 1]
+        if value.strip().lower() == "-oth-" and item.other:
+            return OTHER_CODE
+        labels = sorted({k for k in known if not k.startswith("\0")})
+        close = difflib.get_close_matches(normalise_label(value), labels, n=3, cutoff=0.6)
+        self.issues.append(Issue(
+            "unknown-value", f"{value!r} is not a choice of {item.id}", file=self.file,
+            row=row_number, column=column, item=item.id,
+            hint=(f"Closest: {', '.join(close)}. " if close else "")
+            + f"Recode it under values: {{{item.id}: {{'{value}': CODE}}}} in the mapping."))
+        return None
+
+    def _number(self, cell: str, item: Item, row_number: int, column: str) -> str | None:
+        try:
+            number = float(cell.replace(",", ".")) if cell.count(",") == 1 and "." not in cell \
+                else float(cell)
+        except ValueError:
+            self.issues.append(Issue("not-a-number", f"{cell!r} is not a number", file=self.file,
+                                     row=row_number, column=column, item=item.id))
+            return None
+        if (item.min is not None and number < item.min) or (item.max is not None
+                                                              and number > item.max):
+            self.issues.append(Issue(
+                "out-of-range", f"{cell} is outside {item.min:g}..{item.max:g}; not stored"
+                if item.min is not None and item.max is not None else f"{cell} is out of range",
+                file=self.file, row=row_number, column=column, item=item.id,
+                severity="warning"))
+            return None
+        if item.integer and not number.is_integer():
+            self.issues.append(Issue("not-an-integer", f"{cell} is not a whole number; not stored",
+                                     file=self.file, row=row_number, column=column, item=item.id,
+                                     severity="warning"))
+            return None
+        return str(int(number)) if number.is_integer() else repr(number)
+
+    def _country(self, value: str, row_number: int, plan: _Plan, column: str) -> str | None:
+        recode = self.mapping.values.get(plan.item.id, {})
+        if value in recode:
+            return recode[value]
+        if value not in self._countries:
+            self._countries[value] = to_iso3(value)
+        code = self._countries[value]
+        if code is None:
+            close = country_suggestions(value)
+            self.issues.append(Issue(
+                "unknown-country", f"country {value!r} cannot be resolved to an ISO 3166 code",
+                file=self.file, row=row_number, column=column, item=plan.item.id,
+                hint=(f"Did you mean {', '.join(close)}? " if close else "")
+                + f"Add it under values: {{{plan.item.id}: {{'{value}': ISO3}}}} in the mapping."))
+        return code
+
+    def _date(self, text: str | None, row_number: int, field_name: str) -> datetime | None:
+        if not text:
+            return None
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            self.issues.append(Issue("bad-date", f"{field_name} {text!r} is not an ISO date-time",
+                                     file=self.file, row=row_number, severity="warning"))
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _known_values(item: Item, recode: dict[str, str]) -> dict[str, str]:
+    known: dict[str, str] = {}
+    for choice in item.choices or []:
+        known[choice.code] = choice.code
+        known[normalise_label(choice.code)] = choice.code
+        for label in choice.label.values():
+            known[normalise_label(label)] = choice.code
+    if item.other:
+        known[OTHER_CODE] = OTHER_CODE
+        for word in OTHER_WORDS:
+            known[word] = OTHER_CODE
+    for raw, code in recode.items():
+        known[raw] = code
+        known[normalise_label(raw)] = code
+    return known
+
+
+def _position(value: str) -> int | None:
+    import re
+
+    found = re.fullmatch(r"(?:SQ|A)?0*(\d+)", value.strip(), flags=re.IGNORECASE)
+    return int(found.group(1)) if found else None
+
+
+def _code(text: str | None) -> str | None:
+    if not text:
+        return None
+    return "".join(text.split()).replace("-", "").upper() or None
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return round(float(text)) if text else None
+    except ValueError:
+        return None
+
+
+def _fingerprint(meta: dict[str, str], answers: list[AnswerRecord]) -> str:
+    payload = {
+        "meta": {k: meta.get(k, "") for k in ("status", "finished", "progress", "submitted_at",
+                                              "referral_code", "referred_by")},
+        "answers": sorted((a.item_id, a.ordinal, a.value, a.other_text or "") for a in answers),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

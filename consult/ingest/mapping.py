@@ -1,0 +1,341 @@
+"""From a source's columns to questionnaire items: drafting, saving and loading mappings.
+
+The first time a source is ingested, :func:`draft_mapping` matches each
+platform question to an item (by the same id, by similar question text, by
+choice labels) with a confidence, and each choice column of a split multiple
+choice to a choice code. The draft is written to ``mapping/<name>.yaml`` for
+the researcher to review; later ingests read the reviewed file. The format is
+documented in docs/mapping.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from consult.errors import ConsultError
+from consult.ingest.sources.base import SourceTable
+from consult.questionnaire import Item, ItemType, Questionnaire
+from consult.questionnaire.model import OTHER_CODE
+
+CONFIDENT = 0.8
+"""A match at least this sure (and clearly ahead of the next) needs no review."""
+PLAUSIBLE = 0.5
+"""Below this a question is left unmatched, with its closest candidates listed."""
+
+
+@dataclass
+class QuestionMapping:
+    """Where one platform question goes."""
+
+    question: str
+    columns: list[str]
+    item: str | None
+    how: str = "manual"
+    confidence: float = 1.0
+    choices: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def uncertain(self) -> bool:
+        """Whether a person should look at this match."""
+        return self.item is not None and self.confidence < CONFIDENT
+
+
+@dataclass
+class Mapping:
+    """A source's whole mapping: questions, value recodings, referral-code columns."""
+
+    format: str
+    questionnaire: str
+    questions: dict[str, QuestionMapping]
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    referral_code: str | None = None
+    referred_by: str | None = None
+
+    def for_item(self, item_id: str) -> list[QuestionMapping]:
+        """The platform questions mapped to ``item_id``."""
+        return [q for q in self.questions.values() if q.item == item_id]
+
+    @property
+    def uncertain(self) -> list[QuestionMapping]:
+        """Matches that need a person's review."""
+        return [q for q in self.questions.values() if q.uncertain]
+
+    @property
+    def unmatched(self) -> list[QuestionMapping]:
+        """Questions matched to no item."""
+        return [q for q in self.questions.values() if q.item is None]
+
+
+def draft_mapping(table: SourceTable, questionnaire: Questionnaire) -> Mapping:
+    """Match every platform question of ``table`` to an item, with a confidence."""
+    groups = _question_groups(table)
+    items = questionnaire.items()
+    scores: dict[str, list[tuple[float, str, str]]] = {}
+    for key, group in groups.items():
+        scores[key] = sorted(
+            ((score, how, item.id) for item in items
+             for score, how in [_score(key, group, item, table, questionnaire)]),
+            reverse=True,
+        )
+    # One-to-one: the surest pairs first; an item taken is not offered again.
+    # A split multiple choice and its "other" text are one question, so one item.
+    taken: set[str] = set()
+    assigned: dict[str, tuple[float, str, str]] = {}
+    for score, how, item_id, key in sorted(
+        ((s, h, i, k) for k, ranked in scores.items() for s, h, i in ranked), reverse=True
+    ):
+        if key in assigned or item_id in taken or score < PLAUSIBLE:
+            continue
+        assigned[key] = (score, how, item_id)
+        taken.add(item_id)
+    questions: dict[str, QuestionMapping] = {}
+    for key, group in groups.items():
+        ranked = scores[key]
+        if key in assigned:
+            score, how, item_id = assigned[key]
+            runner_up = next((s for s, _, i in ranked if i != item_id), 0.0)
+            # A near tie with another item is not a confident match.
+            confidence = score if score - runner_up >= 0.1 or how == "same id" else min(score, 0.79)
+            item = questionnaire.item(item_id)
+            choices = _choice_map(group, item, table)
+            questions[key] = QuestionMapping(
+                question=key, columns=[table.columns[c].name for c in group], item=item_id,
+                how=how, confidence=round(confidence, 2), choices=choices,
+                text=_group_text(group, table))
+        else:
+            questions[key] = QuestionMapping(
+                question=key, columns=[table.columns[c].name for c in group], item=None,
+                how="unmatched", confidence=0.0, text=_group_text(group, table),
+                candidates=[(i, round(s, 2)) for s, _, i in ranked[:3] if s > 0.2])
+    code_column = table.column("referral_code")
+    ref_column = table.column("referred_by")
+    return Mapping(
+        format=table.format, questionnaire=f"{questionnaire.id} {questionnaire.version}",
+        questions=questions,
+        referral_code=code_column.name if code_column else None,
+        referred_by=ref_column.name if ref_column else None,
+    )
+
+
+def save_mapping(mapping: Mapping, path: Path, source: Path) -> Path:
+    """Write ``mapping`` as commented YAML for review."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = {
+        "format": mapping.format,
+        "questionnaire": mapping.questionnaire,
+        "referral_code": mapping.referral_code,
+        "referred_by": mapping.referred_by,
+        "questions": {},
+        "values": mapping.values,
+    }
+    for key, q in mapping.questions.items():
+        entry: dict[str, Any] = {"item": q.item, "how": q.how, "confidence": q.confidence,
+                                 "columns": q.columns}
+        if q.text:
+            entry["text"] = q.text[:160]
+        if q.choices:
+            entry["choices"] = q.choices
+        if q.candidates:
+            entry["candidates"] = [{"item": i, "score": s} for i, s in q.candidates]
+        data["questions"][key] = entry
+    header = (
+        f"# Column mapping drafted by consult ingest on {date.today().isoformat()} from "
+        f"{source.name}.\n"
+        "# Review every entry whose confidence is below 0.8 and every item: null\n"
+        "# (set item to a questionnaire item id, or leave null to ignore the question).\n"
+        "# 'choices' maps a split column's choice key to a choice code; 'values' recodes\n"
+        "# cell values per item, e.g. values: {role: {'Custodial (institutional)': custodial}}.\n"
+        "# Format: docs/mapping.md\n"
+    )
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    path.write_text(header + text, encoding="utf-8")
+    return path
+
+
+def load_mapping(path: Path, questionnaire: Questionnaire) -> Mapping:
+    """Read a reviewed mapping; unknown items or codes are errors naming the entry."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConsultError(f"{path}: cannot read the mapping ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), dict):
+        raise ConsultError(f"{path}: not a consult mapping (no 'questions'); delete it to have "
+                           "consult ingest draft a new one")
+    known = {item.id: item for item in questionnaire.items()}
+    questions: dict[str, QuestionMapping] = {}
+    for key, entry in data["questions"].items():
+        entry = entry or {}
+        item_id = entry.get("item")
+        if item_id is not None and item_id not in known:
+            close = difflib.get_close_matches(str(item_id), list(known), n=3)
+            raise ConsultError(f"{path}: questions.{key}.item: {item_id!r} is not an item of the "
+                               f"questionnaire" + (f" (did you mean {', '.join(close)}?)"
+                                                   if close else ""))
+        choices = {str(k): str(v) for k, v in (entry.get("choices") or {}).items()}
+        if item_id is not None:
+            valid = known[item_id].choice_codes()
+            for choice_key, code in choices.items():
+                if code not in valid:
+                    raise ConsultError(f"{path}: questions.{key}.choices.{choice_key}: {code!r} is "
+                                       f"not a choice of {item_id} (valid: {', '.join(valid)})")
+        questions[str(key)] = QuestionMapping(
+            question=str(key), columns=[str(c) for c in entry.get("columns") or []],
+            item=item_id, how=str(entry.get("how", "manual")),
+            confidence=1.0 if item_id else 0.0,  # reviewed: taken as decided
+            choices=choices, text=str(entry.get("text", "")))
+    values = {str(item): {str(k): str(v) for k, v in (recode or {}).items()}
+              for item, recode in (data.get("values") or {}).items()}
+    for item_id in values:
+        if item_id not in known:
+            raise ConsultError(f"{path}: values.{item_id}: not an item of the questionnaire")
+    return Mapping(format=str(data.get("format", "")),
+                   questionnaire=str(data.get("questionnaire", "")), questions=questions,
+                   values=values, referral_code=data.get("referral_code"),
+                   referred_by=data.get("referred_by"))
+
+
+def normalise_label(text: str) -> str:
+    """Case-, accent-, space- and punctuation-insensitive form of a label or code."""
+    plain = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    plain = plain.replace("’", "'")
+    return re.sub(r"[^a-z0-9]+", " ", plain).strip()
+
+
+def compact(text: str) -> str:
+    """Letters and digits only, lower case: ``acc_approach`` and ``accApproach`` agree."""
+    return re.sub(r"[^a-z0-9]", "", normalise_label(text))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _question_groups(table: SourceTable) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for column in table.columns:
+        if column.ignore or column.meta is not None or column.question is None:
+            continue
+        groups[column.question].append(column.index)
+    return dict(groups)
+
+
+def _group_text(group: list[int], table: SourceTable) -> str:
+    return next((table.columns[i].text for i in group if table.columns[i].text), "")
+
+
+def _score(key: str, group: list[int], item: Item, table: SourceTable,
+           q: Questionnaire) -> tuple[float, str]:
+    columns = [table.columns[i] for i in group]
+    split = any(c.choice is not None for c in columns)
+    if split and item.type is not ItemType.MULTIPLE_CHOICE:
+        return 0.0, "type"
+    if compact(key) == compact(item.id) or any(compact(c.name) == compact(item.id)
+                                               for c in columns if not c.other_text):
+        return 1.0, "same id"
+    text = _group_text(group, table)
+    text_score = max((_similarity(text, label) for label in item.label.values()), default=0.0)
+    choice_score = _choice_overlap(group, item, table)
+    if choice_score is None:
+        return text_score, "question text"
+    if text_score >= choice_score:
+        return 0.7 * text_score + 0.3 * choice_score, "question text"
+    return 0.4 * text_score + 0.6 * choice_score, "choice labels"
+
+
+def _similarity(a: str, b: str) -> float:
+    x, y = normalise_label(a), normalise_label(b)
+    if not x or not y:
+        return 0.0
+    if x == y:
+        return 1.0
+    ratio = difflib.SequenceMatcher(None, x, y).ratio()
+    tx, ty = set(x.split()), set(y.split())
+    jaccard = len(tx & ty) / len(tx | ty)
+    return max(ratio, jaccard)
+
+
+def _labels(item: Item) -> dict[str, str]:
+    """Normalised label or code → code, in every language."""
+    known: dict[str, str] = {}
+    for choice in item.choices or []:
+        known[normalise_label(choice.code)] = choice.code
+        for label in choice.label.values():
+            known[normalise_label(label)] = choice.code
+    if item.other:
+        for word in OTHER_WORDS:
+            known[word] = OTHER_CODE
+    return known
+
+
+OTHER_WORDS = ("other", "other please specify", "autre", "autre veuillez preciser",
+               "otro", "otra", "anders", "andere")
+
+
+def _sample_values(group: list[int], table: SourceTable, limit: int = 400) -> set[str]:
+    values: set[str] = set()
+    for row in table.rows[:limit]:
+        for index in group:
+            if table.columns[index].other_text or index >= len(row):
+                continue
+            cell = row[index].strip()
+            if not cell:
+                continue
+            if table.multi_separator and table.columns[index].choice is None:
+                values.update(part for part in cell.split(table.multi_separator) if part)
+            else:
+                values.add(cell)
+    return values
+
+
+def _choice_overlap(group: list[int], item: Item, table: SourceTable) -> float | None:
+    if not item.type.has_choices:
+        return None
+    known = _labels(item)
+    labels = {table.columns[i].choice_text for i in group if table.columns[i].choice_text}
+    values = _sample_values(group, table) | {x for x in labels if x}
+    if not values or len(values) > 60:
+        return 0.0
+    hits = sum(1 for v in values if normalise_label(v) in known)
+    return hits / len(values)
+
+
+def _choice_map(group: list[int], item: Item, table: SourceTable) -> dict[str, str]:
+    """Choice key of each split column → choice code."""
+    split = [table.columns[i] for i in group if table.columns[i].choice is not None]
+    if not split:
+        return {}
+    known = _labels(item)
+    codes = [c.code for c in item.choices or []]
+    mapped: dict[str, str] = {}
+    for column in split:
+        key = str(column.choice)
+        candidates = [column.choice_text or "", key]
+        cells = {row[column.index].strip() for row in table.rows[:400]
+                 if column.index < len(row) and row[column.index].strip() not in ("", "0", "1", "Y")}
+        candidates += sorted(cells)
+        code = next((known[normalise_label(c)] for c in candidates if normalise_label(c) in known),
+                    None)
+        if code is None:
+            position = _position(key)
+            if position is not None and 1 <= position <= len(codes) + (1 if item.other else 0):
+                code = codes[position - 1] if position <= len(codes) else OTHER_CODE
+        if code is not None:
+            mapped[key] = code
+    return mapped
+
+
+def _position(key: str) -> int | None:
+    """``"3"``, ``"SQ003"``, ``"A3"`` → 3 (platforms number choices in order)."""
+    found = re.fullmatch(r"(?:SQ|A)?0*(\d+)", key.strip(), flags=re.IGNORECASE)
+    return int(found.group(1)) if found else None

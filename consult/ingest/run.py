@@ -1,0 +1,292 @@
+"""One ingest, start to finish: detect, read, map, convert, exclude, check, store.
+
+Everything is decided before anything is written; the store then takes the
+whole file in one transaction, so an ingest either lands completely or not at
+all.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from consult.errors import ConsultError, IngestFileError, Issue
+from consult.ingest.convert import Converted, RowConverter
+from consult.ingest.mapping import Mapping, draft_mapping, load_mapping, save_mapping
+from consult.ingest.sources import READERS, SourceReader, reader
+from consult.project import Project
+from consult.questionnaire import Questionnaire, load_questionnaire
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IngestResult:
+    """What an ingest did; ``status`` is ``ingested``, ``already``, ``review`` or ``failed``."""
+
+    file: Path
+    status: str
+    format: str = ""
+    ingest_id: int | None = None
+    rows_read: int = 0
+    included: int = 0
+    excluded: Counter[str] = field(default_factory=Counter)
+    unchanged: int = 0
+    replaced: int = 0
+    mapping_path: Path | None = None
+    mapping: Mapping | None = None
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        """Issues that stop the ingest."""
+        return [i for i in self.issues if i.severity == "error"]
+
+
+def ingest_file(project: Project, path: Path, *, format: str | None = None,
+                mapping_name: str | None = None, accept_mapping: bool = False,
+                replace_changed: bool = False, progress: Progress | None = None,
+                before_commit: Callable[[], None] | None = None) -> IngestResult:
+    """Ingest ``path`` into the project's store; see docs/ingest.md.
+
+    Nothing is written unless the whole file passes: on any error the store
+    is exactly as before.
+    """
+    from consult.store import open_store
+    from consult.store.responses import find_ingest
+
+    path = path.resolve()
+    if not path.is_file():
+        raise IngestFileError(f"{path}: no such file")
+    sha256 = _sha256(path)
+    questionnaire = load_questionnaire(project.questionnaire_path)
+    with open_store(project.database_url) as store:
+        earlier = find_ingest(store, sha256)
+    if earlier is not None:
+        return IngestResult(file=path, status="already", ingest_id=earlier)
+
+    source_reader = reader(format) if format else detect_format(path)
+    table = source_reader.read(path)
+    if not table.rows:
+        raise IngestFileError(f"{path}: the file has a header but no responses")
+    result = IngestResult(file=path, status="review", format=table.format,
+                          rows_read=len(table.rows))
+
+    mapping_file = project.root / "mapping" / f"{mapping_name or table.format}.yaml"
+    result.mapping_path = mapping_file
+    if mapping_file.is_file():
+        mapping = load_mapping(mapping_file, questionnaire)
+    else:
+        mapping = draft_mapping(table, questionnaire)
+        _check_same_survey(mapping, questionnaire, path)
+        save_mapping(mapping, mapping_file, path)
+        result.mapping = mapping
+        if mapping.uncertain or mapping.unmatched or not accept_mapping:
+            return result
+    result.mapping = mapping
+
+    converter = RowConverter(table, mapping, questionnaire, project.settings.regions.scheme,
+                             source=table.format, root=project.root)
+    rows: list[Converted] = []
+    total = len(table.rows)
+    for index, (row, number) in enumerate(zip(table.rows, table.row_numbers, strict=True)):
+        rows.append(converter.convert(row, number))
+        if progress is not None and (index % 1000 == 0 or index == total - 1):
+            progress(index + 1, total)
+    issues = converter.issues
+    records = _apply_exclusions(project, rows, issues, path.name)
+
+    with open_store(project.database_url) as store:
+        from consult.store.responses import (
+            IngestRecord,
+            stored_codes,
+            stored_fingerprints,
+            write_ingest,
+        )
+
+        stored = stored_fingerprints(store, table.format)
+        records, to_replace = _against_store(records, stored, replace_changed, issues, path.name,
+                                             result)
+        _check_referrals(records, stored_codes(store), issues, path.name)
+        result.issues = issues
+        result.included = sum(1 for r in records if r.record.included)
+        result.excluded = Counter(reason for r in records for reason, _ in r.record.exclusions)
+        if result.errors:
+            result.status = "failed"
+            return result
+        raw = _keep_raw(project, path, sha256)
+        result.ingest_id = write_ingest(
+            store,
+            IngestRecord(source_format=table.format, file_name=path.name, sha256=sha256,
+                         rows_read=len(table.rows), mapping=str(mapping_file.relative_to(
+                             project.root)), raw_path=str(raw.relative_to(project.root))),
+            [r.record for r in records], replace=to_replace, before_commit=before_commit)
+    result.status = "ingested"
+    return result
+
+
+def detect_format(path: Path) -> SourceReader:
+    """The reader surest that ``path`` is its platform's export."""
+    head = _head(path)
+    ranked = sorted(((reader(name).sniff(path, head), name) for name in READERS), reverse=True)
+    best, name = ranked[0]
+    if best < 0.5:
+        raise IngestFileError(
+            f"{path}: cannot tell which survey platform exported this file; pass --format "
+            f"({', '.join(READERS)})"
+        )
+    return reader(name)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _head(path: Path, rows: int = 6) -> list[list[str]]:
+    if path.suffix.lower() in {".xlsx", ".xlsm", ".jsonl", ".ndjson", ".json"}:
+        return []
+    raw = path.open("rb").read(1 << 16)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        text = raw[: exc.start].decode("utf-8-sig", errors="ignore")
+    first = text.splitlines()[0] if text else ""
+    delimiter = max((",", ";", "\t"), key=first.count)
+    try:
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter))[:rows]
+    except csv.Error:
+        return []
+
+
+def _check_same_survey(mapping: Mapping, questionnaire: Questionnaire, path: Path) -> None:
+    matched = [q for q in mapping.questions.values() if q.item is not None]
+    if mapping.questions and len(matched) < max(1, 0.3 * len(mapping.questions)):
+        raise ConsultError(
+            f"{path}: only {len(matched)} of {len(mapping.questions)} questions match the "
+            f"questionnaire {questionnaire.id} {questionnaire.version}; this looks like an export "
+            "of another survey. Check the file, or write mapping by hand (docs/mapping.md)"
+        )
+
+
+def _apply_exclusions(project: Project, rows: list[Converted], issues: list[Issue],
+                      file: str) -> list[Converted]:
+    rules = project.settings.ingest
+    seen_ids: dict[str, int] = {}
+    seen_answers: dict[tuple[str, str], int] = {}
+    kept: list[Converted] = []
+    for row in rows:
+        record = row.record
+        reasons: list[tuple[str, str]] = []
+        if record.source_id in seen_ids:
+            issues.append(Issue("duplicate-id", f"response id {record.source_id} repeats row "
+                                f"{seen_ids[record.source_id]}; the repeat is not stored",
+                                file=file, row=row.row, severity="warning"))
+            continue
+        seen_ids[record.source_id] = row.row
+        if rules.exclude_previews and row.status in ("preview", "test", "spam"):
+            reasons.append(("spam" if row.status == "spam" else "preview",
+                            f"status {row.status}"))
+        if rules.include == "finished" and not record.finished:
+            reasons.append(("incomplete", "not finished"))
+        elif rules.include == "progress" and (record.progress or 0) < rules.min_progress:
+            reasons.append(("incomplete", f"progress {record.progress} < {rules.min_progress}"))
+        when = record.submitted_at
+        if when is not None and (
+            (rules.fielding_start and when.date() < rules.fielding_start)
+            or (rules.fielding_end and when.date() > rules.fielding_end)
+        ):
+            reasons.append(("outside_fielding", f"submitted {when.date().isoformat()}"))
+        if record.source_id in rules.withdrawn or (record.referral_code or "") in rules.withdrawn:
+            reasons.append(("withdrawn", "listed in [ingest] withdrawn"))
+        if rules.exclude_duplicates and not reasons and record.referral_code:
+            key = (record.referral_code, _answers_key(record.answers))
+            if key in seen_answers:
+                reasons.append(("duplicate", f"same code and answers as row {seen_answers[key]}"))
+            else:
+                seen_answers[key] = row.row
+        kept.append(Converted(record=replace(record, exclusions=tuple(reasons)), row=row.row,
+                              status=row.status, answers_by_item=row.answers_by_item))
+    return kept
+
+
+def _answers_key(answers: Iterable[object]) -> str:
+    return repr(sorted((a.item_id, a.ordinal, a.value) for a in answers))  # type: ignore[attr-defined]
+
+
+def _against_store(rows: list[Converted], stored: dict[str, str | None], replace_changed: bool,
+                   issues: list[Issue], file: str,
+                   result: IngestResult) -> tuple[list[Converted], list[str]]:
+    keep: list[Converted] = []
+    to_replace: list[str] = []
+    for row in rows:
+        record = row.record
+        if record.source_id not in stored:
+            keep.append(row)
+        elif stored[record.source_id] == record.fingerprint:
+            result.unchanged += 1
+        elif replace_changed:
+            to_replace.append(record.source_id)
+            result.replaced += 1
+            keep.append(row)
+        else:
+            issues.append(Issue(
+                "changed", f"response {record.source_id} is already stored with different "
+                "answers", file=file, row=row.row,
+                hint="Run again with --replace to take this file's version."))
+    return keep, to_replace
+
+
+def _check_referrals(rows: list[Converted], known_codes: set[str], issues: list[Issue],
+                     file: str) -> None:
+    included = [r for r in rows if r.record.included]
+    by_code: dict[str, int] = {}
+    for row in included:
+        code = row.record.referral_code
+        if not code:
+            continue
+        if code in by_code:
+            issues.append(Issue("code-reused", f"referral code {code} was also used in row "
+                                f"{by_code[code]}", file=file, row=row.row, severity="warning",
+                                hint="Both responses are kept; exclude one with [ingest] withdrawn "
+                                "if it is a duplicate."))
+        else:
+            by_code[code] = row.row
+    parent = {r.record.referral_code: r.record.referred_by for r in included
+              if r.record.referral_code}
+    for row in included:
+        ref = row.record.referred_by
+        if ref and ref not in by_code and ref not in known_codes:
+            issues.append(Issue("unknown-referrer", f"referrer code {ref} belongs to no "
+                                "respondent and was never issued", file=file, row=row.row,
+                                severity="warning",
+                                hint="Kept and flagged as a chain with an unknown referrer."))
+        seen = {row.record.referral_code}
+        current = ref
+        while current and current in parent:
+            if current in seen:
+                issues.append(Issue("referral-cycle", f"referral codes form a cycle through "
+                                    f"{current}", file=file, row=row.row, severity="warning"))
+                break
+            seen.add(current)
+            current = parent[current]
+
+
+def _keep_raw(project: Project, path: Path, sha256: str) -> Path:
+    target = project.cache_dir / "raw" / f"{sha256[:16]}-{path.name}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        shutil.copyfile(path, target)
+    return target
