@@ -1,6 +1,6 @@
 """Run consult's benchmarks and print their results.
 
-Usage: python benchmarks/run.py [NAME ...]   (names: cli_startup, synth)
+Usage: python benchmarks/run.py [NAME ...]   (names: cli_startup, synth, ingest, ...)
 
 Each benchmark prints a Markdown table; copy the figures you measured into
 benchmarks/RESULTS.md with the date and the machine. Speed targets live here,
@@ -47,7 +47,18 @@ def synth(sizes: tuple[int, ...] = (81, 1_000, 10_000, 100_000)) -> None:
             print(f"| {n:,} | {elapsed:.1f} | {out.stat().st_size / 1e6:.1f} |")
 
 
-BENCHMARKS: dict[str, Callable[[], None]] = {"cli_startup": cli_startup, "synth": synth}
+def ingest() -> None:
+    """`consult ingest` of a 100,000-row Qualtrics export beside pandas.read_csv."""
+    from ingest import ingest_100k  # benchmarks/ingest.py (run.py runs as a script)
+
+    ingest_100k()
+
+
+BENCHMARKS: dict[str, Callable[[], None]] = {
+    "cli_startup": cli_startup,
+    "synth": synth,
+    "ingest": ingest,
+}
 
 
 def main(names: list[str]) -> None:

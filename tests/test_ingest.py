@@ -53,12 +53,15 @@ def messages(report: dict[str, Any]) -> list[tuple[str, int | None, str]]:
 
 
 def stored_answers(project: Project) -> dict[str, dict[str, object]]:
-    """source_id → {item: value, or sorted codes for a multiple choice} of included responses."""
+    """referral code → {item: value, or sorted codes for a multiple choice} of included responses.
+
+    Keyed by referral code because platforms give responses ids of their own.
+    """
     questionnaire = load_questionnaire(project.questionnaire_path)
     with open_store(project.database_url) as store:
         respondents, answers = load_responses(store)
-    ids = dict(zip(respondents["id"], respondents["source_id"], strict=True))
-    out: dict[str, dict[str, object]] = {sid: {} for sid in respondents["source_id"]}
+    ids = dict(zip(respondents["id"], respondents["referral_code"], strict=True))
+    out: dict[str, dict[str, object]] = {code: {} for code in respondents["referral_code"]}
     for row in answers.itertuples():
         item = questionnaire.item(row.item_id)
         bucket = out[ids[row.respondent_id]]
@@ -75,7 +78,7 @@ def stored_answers(project: Project) -> dict[str, dict[str, object]]:
 
 def planted_answers(consultation: SynthConsultation) -> dict[str, dict[str, object]]:
     return {
-        r.response_id: {k: sorted(v) if isinstance(v, list) else str(v)
+        r.referral_code: {k: sorted(v) if isinstance(v, list) else str(v)
                         for k, v in r.answers.items()}
         for r in consultation.complete
     }

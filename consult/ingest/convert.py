@@ -68,10 +68,10 @@ class RowConverter:
         for plan in self._plans:
             item = plan.item
             values = self._values(plan, row, row_number)
-            if not values:
-                continue
             other_text = next((row[i].strip() for i in plan.other_columns
                                if i < len(row) and row[i].strip()), None)
+            if not values and not (other_text and item.type is ItemType.MULTIPLE_CHOICE):
+                continue
             if item.type is ItemType.COUNTRY:
                 country = self._country(values[0][0], row_number, plan, values[0][1])
                 if country is None:
