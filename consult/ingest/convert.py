@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from consult.errors import Issue
-from consult.ingest.mapping import OTHER_WORDS, Mapping, QuestionMapping, normalise_label
+from consult.ingest.mapping import (
+    OTHER_WORDS,
+    Mapping,
+    QuestionMapping,
+    is_other_label,
+    normalise_label,
+)
 from consult.ingest.sources.base import SourceTable
 from consult.questionnaire import Item, ItemType, Questionnaire
 from consult.questionnaire.model import OTHER_CODE
@@ -70,8 +76,11 @@ class RowConverter:
             values = self._values(plan, row, row_number)
             other_text = next((row[i].strip() for i in plan.other_columns
                                if i < len(row) and row[i].strip()), None)
-            if not values and not (other_text and item.type is ItemType.MULTIPLE_CHOICE):
-                continue
+            if not values:
+                if not (other_text and item.type.has_choices):
+                    continue
+                # Some platforms leave the choice empty when only "please specify" was filled.
+                values = [(OTHER_CODE, plan.other_name or "")]
             if item.type is ItemType.COUNTRY:
                 country = self._country(values[0][0], row_number, plan, values[0][1])
                 if country is None:
@@ -185,7 +194,7 @@ class RowConverter:
         codes = item.choice_codes()
         if position is not None and 1 <= position <= len(codes):
             return codes[position - 1]
-        if value.strip().lower() == "-oth-" and item.other:
+        if item.other and (value.strip().lower() == "-oth-" or is_other_label(value)):
             return OTHER_CODE
         labels = sorted({k for k in known if not k.startswith("\0")})
         close = difflib.get_close_matches(normalise_label(value), labels, n=3, cutoff=0.6)

@@ -280,6 +280,14 @@ def _labels(item: Item) -> dict[str, str]:
 
 OTHER_WORDS = ("other", "other please specify", "autre", "autre veuillez preciser",
                "otro", "otra", "anders", "andere")
+_OTHER_FIRST_WORDS = {"other", "others", "autre", "autres", "otro", "otra", "otros", "anders",
+                      "andere"}
+
+
+def is_other_label(text: str) -> bool:
+    """Whether ``text`` names an "Other (please …)" option in a common language."""
+    words = normalise_label(text).split()
+    return bool(words) and words[0] in _OTHER_FIRST_WORDS
 
 
 def _sample_values(group: list[int], table: SourceTable, limit: int = 400) -> set[str]:
@@ -306,7 +314,8 @@ def _choice_overlap(group: list[int], item: Item, table: SourceTable) -> float |
     values = _sample_values(group, table) | {x for x in labels if x}
     if not values or len(values) > 60:
         return 0.0
-    hits = sum(1 for v in values if normalise_label(v) in known)
+    hits = sum(1 for v in values if normalise_label(v) in known
+               or (item.other and is_other_label(v)))
     return hits / len(values)
 
 
@@ -326,6 +335,8 @@ def _choice_map(group: list[int], item: Item, table: SourceTable) -> dict[str, s
         candidates += sorted(cells)
         code = next((known[normalise_label(c)] for c in candidates if normalise_label(c) in known),
                     None)
+        if code is None and item.other and any(is_other_label(c) for c in candidates if c):
+            code = OTHER_CODE
         if code is None:
             position = _position(key)
             if position is not None and 1 <= position <= len(codes) + (1 if item.other else 0):
