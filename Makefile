@@ -19,12 +19,15 @@ demo: $(STAMP)
 	rm -rf $(DEMO)
 	$(BIN)/consult init $(DEMO) --title "International Consultation: Best Practices in the Management of Radicalized Offenders (demo)"
 	cd $(DEMO) && ../$(BIN)/consult questionnaire check
-	cd $(DEMO) && ../$(BIN)/consult synth --respondents 81 --seed 2014 --associate int_same_procedures:region:0.5
+	cd $(DEMO) && ../$(BIN)/consult synth --respondents 81 --seed 2014 --associate int_same_procedures:region:0.5 --format qualtrics --output synthetic/qualtrics.csv
+	cd $(DEMO) && ../$(BIN)/consult ingest synthetic/qualtrics.csv --accept-mapping
 	cd $(DEMO) && ../$(BIN)/consult questionnaire export --format markdown
 	cd $(DEMO) && ../$(BIN)/consult db info
 	@echo
 	@echo "Demo consultation: $(CURDIR)/$(DEMO)"
-	@echo "  synthetic export:  $(CURDIR)/$(DEMO)/synthetic/responses.csv"
+	@echo "  synthetic export:  $(CURDIR)/$(DEMO)/synthetic/qualtrics.csv (Qualtrics layout)"
+	@echo "  column mapping:    $(CURDIR)/$(DEMO)/mapping/qualtrics.yaml"
+	@echo "  database:          $(CURDIR)/$(DEMO)/consult.db"
 	@echo "  questionnaire:     $(CURDIR)/$(DEMO)/out/questionnaire.md"
 
 test: $(STAMP) lint typecheck unit

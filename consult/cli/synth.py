@@ -13,7 +13,7 @@ from consult.cli.common import out, project_of
 from consult.errors import ConsultError
 from consult.questionnaire import load_questionnaire
 from consult.regions import country_name
-from consult.synth import Association, generate, write_canonical, write_truth
+from consult.synth import Association, generate, write_truth
 
 
 def synth(
@@ -38,16 +38,20 @@ def synth(
     questionnaire: Annotated[Path | None, typer.Option(
         "--questionnaire", "-q", dir_okay=False, exists=True,
         help="Questionnaire YAML (default: the project's; then no project is needed).")] = None,
+    format: Annotated[str, typer.Option(
+        "--format", "-f", help="Export layout: canonical, qualtrics, qualtrics-legacy, "
+        "qualtrics-tsv, surveymonkey, kobo, odk, limesurvey, xlsx or jsonl.")] = "canonical",
     output: Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
-                      help="Canonical CSV to write (default: synthetic/responses.csv in the "
+                      help="File to write (default: synthetic/responses.<ext> in the "
                       "project, or in the current folder without one).")] = None,
 ) -> None:
     """Generate a realistic synthetic consultation: referral waves, answers, free text, junk.
 
-    Writes the canonical CSV and, beside it, ``<name>.truth.jsonl`` with what
-    the generator planted (waves, regions, themes of each free-text answer).
+    Writes the canonical CSV (or a platform's export layout with --format)
+    and, beside it, ``<name>.truth.jsonl`` with what the generator planted
+    (waves, regions, themes of each free-text answer).
 
-    Example: consult synth --respondents 81 --seed 7 --associate int_same_procedures:region:0.6
+    Example: consult synth --respondents 81 --seed 7 --format qualtrics
     """
     if questionnaire is not None:
         instrument = load_questionnaire(questionnaire)
@@ -56,13 +60,17 @@ def synth(
         project = project_of(ctx)
         instrument = load_questionnaire(project.questionnaire_path)
         base = project.root
+    from consult.synth.exports import EXPORTS, writer
+
     if start > end:
         raise ConsultError("--start comes after --end")
+    if format not in EXPORTS:
+        raise ConsultError(f"--format {format!r}: unknown; use one of {', '.join(EXPORTS)}")
     plan = [Association.parse(text) for text in associate or []]
     consultation = generate(instrument, respondents, seed=seed, seeds=seeds, waves=waves,
                             junk=junk, associations=plan, start=start.date(), end=end.date())
-    target = output or base / "synthetic" / "responses.csv"
-    write_canonical(consultation, target)
+    target = output or base / "synthetic" / f"responses{EXPORTS[format][1]}"
+    writer(format)(consultation, target)
     truth = write_truth(consultation, target.with_suffix(".truth.jsonl"))
 
     done = consultation.complete

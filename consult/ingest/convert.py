@@ -176,7 +176,8 @@ class RowConverter:
                 number = self._number(cell, item, row_number, name)
                 return [(number, name)] if number is not None else []
             parts = [cell]
-            if item.type is ItemType.MULTIPLE_CHOICE:
+            whole = self._known[item.id].get(normalise_label(cell))
+            if item.type is ItemType.MULTIPLE_CHOICE and whole is None:
                 sep = self.table.multi_separator
                 parts = [p for p in (cell.split(sep) if sep else [cell]) if p.strip()]
             for part in parts:

@@ -290,7 +290,8 @@ def is_other_label(text: str) -> bool:
     return bool(words) and words[0] in _OTHER_FIRST_WORDS
 
 
-def _sample_values(group: list[int], table: SourceTable, limit: int = 400) -> set[str]:
+def _sample_values(group: list[int], table: SourceTable, split: bool,
+                   limit: int = 400) -> set[str]:
     values: set[str] = set()
     for row in table.rows[:limit]:
         for index in group:
@@ -299,7 +300,7 @@ def _sample_values(group: list[int], table: SourceTable, limit: int = 400) -> se
             cell = row[index].strip()
             if not cell:
                 continue
-            if table.multi_separator and table.columns[index].choice is None:
+            if split and table.multi_separator and table.columns[index].choice is None:
                 values.update(part for part in cell.split(table.multi_separator) if part)
             else:
                 values.add(cell)
@@ -311,7 +312,8 @@ def _choice_overlap(group: list[int], item: Item, table: SourceTable) -> float |
         return None
     known = _labels(item)
     labels = {table.columns[i].choice_text for i in group if table.columns[i].choice_text}
-    values = _sample_values(group, table) | {x for x in labels if x}
+    split = item.type is ItemType.MULTIPLE_CHOICE
+    values = _sample_values(group, table, split) | {x for x in labels if x}
     if not values or len(values) > 60:
         return 0.0
     hits = sum(1 for v in values if normalise_label(v) in known
