@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -176,8 +175,8 @@ class RowConverter:
                 number = self._number(cell, item, row_number, name)
                 return [(number, name)] if number is not None else []
             parts = [cell]
-            whole = self._known[item.id].get(normalise_label(cell))
-            if item.type is ItemType.MULTIPLE_CHOICE and whole is None:
+            if (item.type is ItemType.MULTIPLE_CHOICE and cell not in self._known[item.id]
+                    and normalise_label(cell) not in self._known[item.id]):
                 sep = self.table.multi_separator
                 parts = [p for p in (cell.split(sep) if sep else [cell]) if p.strip()]
             for part in parts:
@@ -188,8 +187,12 @@ class RowConverter:
 
     def _code(self, item: Item, value: str, row_number: int, column: str) -> str | None:
         known = self._known[item.id]
-        code = known.get(value) or known.get(normalise_label(value))
+        code = known.get(value)
         if code is not None:
+            return code
+        code = known.get(normalise_label(value))
+        if code is not None:
+            known[value] = code  # the same spelling comes again: look it up directly next time
             return code
         position = _position(value)
         codes = item.choice_codes()
@@ -294,10 +297,13 @@ def _int(text: str | None) -> int | None:
         return None
 
 
+_FINGERPRINT_META = ("status", "finished", "progress", "submitted_at", "referral_code",
+                     "referred_by")
+
+
 def _fingerprint(meta: dict[str, str], answers: list[AnswerRecord]) -> str:
-    payload = {
-        "meta": {k: meta.get(k, "") for k in ("status", "finished", "progress", "submitted_at",
-                                              "referral_code", "referred_by")},
-        "answers": sorted((a.item_id, a.ordinal, a.value, a.other_text or "") for a in answers),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    payload = (
+        [meta.get(k, "") for k in _FINGERPRINT_META],
+        sorted((a.item_id, a.ordinal, a.value, a.other_text or "") for a in answers),
+    )
+    return hashlib.sha256(repr(payload).encode()).hexdigest()

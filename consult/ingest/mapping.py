@@ -11,6 +11,7 @@ documented in docs/mapping.md.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -205,6 +206,7 @@ def load_mapping(path: Path, questionnaire: Questionnaire) -> Mapping:
                    referred_by=data.get("referred_by"))
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_label(text: str) -> str:
     """Case-, accent-, space- and punctuation-insensitive form of a label or code."""
     plain = unicodedata.normalize("NFKD", text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-@dataclass(frozen=True)
-class AnswerRecord:
-    """One stored answer value (a multiple choice is several, numbered by ``ordinal``)."""
+class AnswerRecord(NamedTuple):
+    """One stored answer value (a multiple choice is several, numbered by ``ordinal``).
+
+    A named tuple rather than a dataclass: ingest makes millions of them.
+    """
 
     item_id: str
     value: str
@@ -108,7 +110,7 @@ def write_ingest(store: Store, ingest: IngestRecord, respondents: Sequence[Respo
     the transaction just before it commits (tests use it to kill an ingest
     mid-way).
     """
-    r, a, x = schema.respondents, schema.answers, schema.exclusions
+    r, x = schema.respondents, schema.exclusions
     included = sum(1 for resp in respondents if resp.included)
     with store.engine.begin() as conn:
         ingest_id = conn.execute(
@@ -130,20 +132,25 @@ def write_ingest(store: Store, ingest: IngestRecord, respondents: Sequence[Respo
                 sa.select(r.c.id, r.c.source, r.c.source_id).where(r.c.ingest_id == ingest_id)
             ).all()
             id_of = {(row.source, row.source_id): row.id for row in keys}
-            answer_rows: list[dict[str, Any]] = []
+            answer_rows: list[tuple[Any, ...]] = []
             exclusion_rows: list[dict[str, Any]] = []
             for resp in respondents:
                 rid = id_of[(resp.source, resp.source_id)]
-                answer_rows += [
-                    {"respondent_id": rid, "item_id": ans.item_id, "ordinal": ans.ordinal,
-                     "value": ans.value, "other_text": ans.other_text,
-                     "source_column": ans.source_column}
-                    for ans in resp.answers
-                ]
+                answer_rows += [(rid, ans.item_id, ans.ordinal, ans.value, ans.other_text,
+                                 ans.source_column) for ans in resp.answers]
                 exclusion_rows += [{"respondent_id": rid, "reason": reason, "detail": detail}
                                    for reason, detail in resp.exclusions]
             if answer_rows:
-                conn.execute(a.insert(), answer_rows)
+                # Millions of rows: hand plain tuples to the driver, skipping Core's
+                # per-row parameter processing (answers have no typed columns).
+                mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+                names = ("respondent_id", "item_id", "ordinal", "value", "other_text",
+                         "source_column")
+                conn.exec_driver_sql(
+                    f"INSERT INTO answers ({', '.join(names)}) "
+                    f"VALUES ({', '.join([mark] * len(names))})",
+                    answer_rows,
+                )
             if exclusion_rows:
                 conn.execute(x.insert(), exclusion_rows)
         conn.execute(schema.ingests.update().where(schema.ingests.c.id == ingest_id)
