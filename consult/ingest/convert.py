@@ -37,7 +37,6 @@ class Converted:
     record: RespondentRecord
     row: int
     status: str
-    answers_by_item: dict[str, Any] = field(default_factory=dict)
 
 
 class RowConverter:
@@ -68,7 +67,6 @@ class RowConverter:
         """The record of one row (issues are added to :attr:`issues`)."""
         meta = {name: (row[i].strip() if i < len(row) else "") for name, i in self._meta.items()}
         answers: list[AnswerRecord] = []
-        by_item: dict[str, Any] = {}
         country = None
         for plan in self._plans:
             item = plan.item
@@ -85,7 +83,7 @@ class RowConverter:
                 if country is None:
                     continue
                 values = [(country, values[0][1])]
-            codes = item.choice_codes()
+            codes = plan.codes
             # An "other" text whose box was not ticked: the text shows the intent.
             if (other_text and item.type is ItemType.MULTIPLE_CHOICE
                     and OTHER_CODE not in [v for v, _ in values]):
@@ -96,8 +94,6 @@ class RowConverter:
                 answers.append(AnswerRecord(
                     item_id=item.id, value=value, ordinal=ordinal,
                     other_text=other_text if value == OTHER_CODE else None, source_column=column))
-            by_item[item.id] = ([v for v, _ in values] if item.type is ItemType.MULTIPLE_CHOICE
-                                else values[0][0])
         record = RespondentRecord(
             source=self.source,
             source_id=meta.get("response_id") or f"row-{row_number}",
@@ -114,8 +110,7 @@ class RowConverter:
             fingerprint=_fingerprint(meta, answers),
             answers=tuple(sorted(answers, key=lambda a: (a.item_id, a.ordinal))),
         )
-        return Converted(record=record, row=row_number, status=meta.get("status") or "complete",
-                         answers_by_item=by_item)
+        return Converted(record=record, row=row_number, status=meta.get("status") or "complete")
 
     # ------------------------------------------------------------------ helpers
 
@@ -126,6 +121,9 @@ class RowConverter:
         split: list[tuple[int, str]]
         other_columns: list[int]
         other_name: str | None
+        names: dict[int, str] = field(default_factory=dict)
+        codes: list[str] = field(default_factory=list)
+        cache: dict[tuple[int, str], list[tuple[str, str]]] = field(default_factory=dict)
 
     def _plan(self, q: QuestionMapping, by_name: dict[str, int]) -> RowConverter._Plan:
         item = self.questionnaire.item(str(q.item))
@@ -154,35 +152,51 @@ class RowConverter:
         if main and split:
             split = []
         other_name = self.table.columns[other[0]].name if other else None
-        return RowConverter._Plan(item, main, split, other, other_name)
+        names = {i: self.table.columns[i].name for i in [*main, *(i for i, _ in split)]}
+        return RowConverter._Plan(item, main, split, other, other_name, names, item.choice_codes())
 
     def _values(self, plan: _Plan, row: list[str], row_number: int) -> list[tuple[str, str]]:
         item = plan.item
         if plan.split:
-            return [(code, self.table.columns[i].name) for i, code in plan.split
+            return [(code, plan.names[i]) for i, code in plan.split
                     if i < len(row) and row[i].strip().casefold() not in FALSE_CELLS]
-        out: list[tuple[str, str]] = []
         for index in plan.main:
-            cell = row[index].strip() if index < len(row) else ""
-            if not cell:
+            raw = row[index] if index < len(row) else ""
+            if not raw or raw.isspace():
                 continue
-            name = self.table.columns[index].name
             if item.type is ItemType.FREE_TEXT:
-                return [(row[index], name)]  # verbatim, spaces and all
-            if item.type is ItemType.COUNTRY:
-                return [(cell, name)]
-            if item.type is ItemType.NUMBER:
-                number = self._number(cell, item, row_number, name)
-                return [(number, name)] if number is not None else []
-            parts = [cell]
-            if (item.type is ItemType.MULTIPLE_CHOICE and cell not in self._known[item.id]
-                    and normalise_label(cell) not in self._known[item.id]):
-                sep = self.table.multi_separator
-                parts = [p for p in (cell.split(sep) if sep else [cell]) if p.strip()]
-            for part in parts:
-                code = self._code(item, part.strip(), row_number, name)
-                if code is not None and code not in [v for v, _ in out]:
-                    out.append((code, name))
+                return [(raw, plan.names[index])]  # verbatim, spaces and all
+            # A column holds few distinct values: convert each once. A value that
+            # raised an issue is not cached, so every row with it is reported.
+            cached = plan.cache.get((index, raw))
+            if cached is not None:
+                return list(cached)
+            issues_before = len(self.issues)
+            converted = self._convert_cell(plan, raw.strip(), row_number, plan.names[index])
+            if len(self.issues) == issues_before:
+                plan.cache[(index, raw)] = converted
+            if converted:
+                return list(converted)
+        return []
+
+    def _convert_cell(self, plan: _Plan, cell: str, row_number: int,
+                      name: str) -> list[tuple[str, str]]:
+        item = plan.item
+        if item.type is ItemType.COUNTRY:
+            return [(cell, name)]
+        if item.type is ItemType.NUMBER:
+            number = self._number(cell, item, row_number, name)
+            return [(number, name)] if number is not None else []
+        parts = [cell]
+        if (item.type is ItemType.MULTIPLE_CHOICE and cell not in self._known[item.id]
+                and normalise_label(cell) not in self._known[item.id]):
+            sep = self.table.multi_separator
+            parts = [p for p in (cell.split(sep) if sep else [cell]) if p.strip()]
+        out: list[tuple[str, str]] = []
+        for part in parts:
+            code = self._code(item, part.strip(), row_number, name)
+            if code is not None and code not in [v for v, _ in out]:
+                out.append((code, name))
         return out
 
     def _code(self, item: Item, value: str, row_number: int, column: str) -> str | None:

@@ -218,7 +218,7 @@ def _apply_exclusions(project: Project, rows: list[Converted], issues: list[Issu
             else:
                 seen_answers[key] = row.row
         kept.append(Converted(record=replace(record, exclusions=tuple(reasons)), row=row.row,
-                              status=row.status, answers_by_item=row.answers_by_item))
+                              status=row.status))
     return kept
 
 
