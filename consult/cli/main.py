@@ -28,6 +28,19 @@ app.add_typer(db.app, name="db")
 # ingest commands (issue 3)
 app.command("ingest")(ingest.ingest)
 # sampling commands (issue 7)
+from consult.cli import export as _export  # noqa: E402
+from consult.cli import fielding as _fielding  # noqa: E402
+from consult.cli import nominations as _nominations  # noqa: E402
+from consult.cli import seeds as _seeds  # noqa: E402
+
+app.add_typer(_seeds.app, name="seeds")
+app.command("links")(_fielding.links)
+app.add_typer(_fielding.wave_app, name="wave")
+app.command("invite")(_fielding.invite)
+app.command("remind")(_fielding.remind)
+app.command("status")(_fielding.status)
+app.add_typer(_nominations.app, name="nominations")
+app.add_typer(_export.app, name="export")
 # analysis commands (issue 4)
 
 

@@ -39,11 +39,74 @@ def _fingerprints(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE ingests ADD COLUMN raw_path TEXT"))
 
 
+def _fielding(conn: sa.Connection) -> None:
+    # The two tables as version 3 made them, frozen here rather than taken from
+    # schema.py, so that a later change to them gets its own step. The stub
+    # tables only let the foreign keys resolve; they are not created.
+    frozen = sa.MetaData()
+    sa.Table("contacts", frozen, sa.Column("id", sa.Integer, primary_key=True))
+    codes = sa.Table("referral_codes", frozen, sa.Column("code", sa.String(32), primary_key=True),
+                     sa.Column("parent_code", sa.String(32)))
+    messages = sa.Table(
+        "messages", frozen,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("contact_id", sa.Integer, sa.ForeignKey("contacts.id"), nullable=False),
+        sa.Column("code", sa.String(32), sa.ForeignKey("referral_codes.code"), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("sequence", sa.Integer, nullable=False),
+        sa.Column("wave", sa.Integer, nullable=False),
+        sa.Column("language", sa.String(8), nullable=False),
+        sa.Column("recipient", sa.Text, nullable=False),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("message_id", sa.Text, nullable=False),
+        sa.Column("status", sa.String(8), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("error", sa.Text, nullable=True),
+        sa.Column("transport", sa.Text, nullable=True),
+        sa.Column("created_at", schema.UTCDateTime(), nullable=False),
+        sa.Column("last_attempt_at", schema.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", schema.UTCDateTime(), nullable=True),
+        sa.UniqueConstraint("code", "kind", "sequence", name="uq_messages_code_kind_sequence"),
+        sa.CheckConstraint("kind IN ('invitation', 'reminder', 'referral')",
+                           name="ck_messages_kind"),
+        sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name="ck_messages_status"),
+    )
+    nominations = sa.Table(
+        "nominations", frozen,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("nominator_code", sa.String(32), sa.ForeignKey("referral_codes.code"),
+                  nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("email", sa.Text, nullable=False),
+        sa.Column("organisation", sa.Text, nullable=True),
+        sa.Column("country_iso3", sa.String(3), nullable=True),
+        sa.Column("language", sa.String(8), nullable=True),
+        sa.Column("status", sa.String(8), nullable=False),
+        sa.Column("created_at", schema.UTCDateTime(), nullable=False),
+        sa.Column("decided_at", schema.UTCDateTime(), nullable=True),
+        sa.Column("contact_id", sa.Integer, sa.ForeignKey("contacts.id"), nullable=True),
+        sa.Column("code", sa.String(32), sa.ForeignKey("referral_codes.code"), nullable=True),
+        sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')",
+                           name="ck_nominations_status"),
+    )
+    indexes = [sa.Index("ix_messages_status", messages.c.status),
+               sa.Index("ix_referral_codes_parent", codes.c.parent_code)]
+    messages.create(conn, checkfirst=True)
+    nominations.create(conn, checkfirst=True)
+    existing = {ix["name"] for table in ("messages", "referral_codes")
+                for ix in sa.inspect(conn).get_indexes(table)}
+    for index in indexes:
+        if index.name not in existing:
+            index.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contacts, waves, referral codes, ingests, respondents, answers, exclusions",
               _initial),
     Migration(2, "respondents.fingerprint and ingests.raw_path, for idempotent ingest",
               _fingerprints),
+    Migration(3, "messages and nominations, for fielding", _fielding),
 )
 
 LATEST = MIGRATIONS[-1].version

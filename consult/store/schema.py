@@ -152,3 +152,61 @@ exclusions = sa.Table(
 sa.Index("ix_answers_item", answers.c.item_id)
 sa.Index("ix_respondents_code", respondents.c.referral_code)
 sa.Index("ix_exclusions_respondent", exclusions.c.respondent_id)
+
+# Fielding (migration 3). Both tables hold contact details or personal links, so
+# like ``contacts`` they are read by sampling and never by analysis.
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("contact_id", sa.Integer, sa.ForeignKey("contacts.id"), nullable=False),
+    # The code the message is about: the invitee's own code, or for a referral
+    # letter the respondent's code whose child codes it carries.
+    sa.Column("code", sa.String(32), sa.ForeignKey("referral_codes.code"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    # 0 for an invitation or a referral letter; n for the n-th reminder.
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("wave", sa.Integer, nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("recipient", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    # Rendered once, when queued: a retry sends exactly the same text and Message-ID.
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("message_id", sa.Text, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("transport", sa.Text, nullable=True),  # smtp://host:port, or the .eml file written
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("last_attempt_at", UTCDateTime(), nullable=True),
+    sa.Column("sent_at", UTCDateTime(), nullable=True),
+    # What makes re-running a command safe: one row, hence one delivery, per message.
+    sa.UniqueConstraint("code", "kind", "sequence", name="uq_messages_code_kind_sequence"),
+    sa.CheckConstraint("kind IN ('invitation', 'reminder', 'referral')", name="ck_messages_kind"),
+    sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name="ck_messages_status"),
+)
+
+nominations = sa.Table(
+    "nominations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("nominator_code", sa.String(32), sa.ForeignKey("referral_codes.code"),
+              nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("organisation", sa.Text, nullable=True),
+    sa.Column("country_iso3", sa.String(3), nullable=True),
+    sa.Column("language", sa.String(8), nullable=True),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("decided_at", UTCDateTime(), nullable=True),
+    # Set on approval: the nominee's contact and the child code they were invited with.
+    sa.Column("contact_id", sa.Integer, sa.ForeignKey("contacts.id"), nullable=True),
+    sa.Column("code", sa.String(32), sa.ForeignKey("referral_codes.code"), nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')",
+                       name="ck_nominations_status"),
+)
+
+sa.Index("ix_messages_status", messages.c.status)
+sa.Index("ix_referral_codes_parent", referral_codes.c.parent_code)

@@ -1,0 +1,70 @@
+"""Checking a person's details before they become a contact (a seed or a nominee)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from consult.regions import to_iso3
+from consult.store.fielding import NewContact
+
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+$")
+_LANGUAGE_NAMES = {
+    "english": "en", "anglais": "en", "inglés": "en", "ingles": "en",
+    "french": "fr", "français": "fr", "francais": "fr", "francés": "fr", "frances": "fr",
+    "spanish": "es", "espagnol": "es", "español": "es", "espanol": "es",
+}
+
+
+def check_contact(
+    name: str,
+    email: str,
+    organisation: str = "",
+    country: str = "",
+    language: str = "",
+    *,
+    languages: Sequence[str],
+) -> tuple[NewContact | None, list[tuple[str, str]]]:
+    """Clean one person's details; return the contact, or ``None`` and the problems.
+
+    Each problem is ``(field, message)``. The e-mail address is lower-cased (so
+    that one person is one contact); the country becomes its ISO3 code; an empty
+    language becomes the consultation's first, and any other must be one of
+    ``languages`` (a code, ``en-CA``, or a name such as ``French``).
+    """
+    problems: list[tuple[str, str]] = []
+    clean_name = " ".join(name.split())
+    if not clean_name:
+        problems.append(("name", "empty; every contact needs a name"))
+    clean_email = email.strip().lower()
+    if not clean_email:
+        problems.append(("email", "empty; every contact needs an e-mail address"))
+    elif not _EMAIL.match(clean_email):
+        problems.append(("email", f"{email.strip()!r} is not an e-mail address"))
+    iso3: str | None = None
+    if country.strip():
+        iso3 = to_iso3(country)
+        if iso3 is None:
+            problems.append(("country", f"{country.strip()!r} is not a country consult "
+                                        "recognises; write its name or ISO code, e.g. France "
+                                        "or FRA"))
+    clean_language = _language(language)
+    if clean_language is None:
+        clean_language = languages[0]
+    elif clean_language not in languages:
+        problems.append(("language", f"{language.strip()!r} is not a language of this "
+                                     f"consultation ({', '.join(languages)})"))
+    if problems:
+        return None, problems
+    return NewContact(name=clean_name, email=clean_email,
+                      organisation=" ".join(organisation.split()) or None,
+                      country_iso3=iso3, language=clean_language), []
+
+
+def _language(text: str) -> str | None:
+    value = text.strip().lower()
+    if not value:
+        return None
+    if value in _LANGUAGE_NAMES:
+        return _LANGUAGE_NAMES[value]
+    return re.split(r"[-_]", value, maxsplit=1)[0]
