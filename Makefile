@@ -21,6 +21,8 @@ demo: $(STAMP)
 	cd $(DEMO) && ../$(BIN)/consult questionnaire check
 	cd $(DEMO) && ../$(BIN)/consult synth --respondents 81 --seed 2014 --associate int_same_procedures:region:0.5 --format qualtrics --output synthetic/qualtrics.csv
 	cd $(DEMO) && ../$(BIN)/consult ingest synthetic/qualtrics.csv --accept-mapping
+	cd $(DEMO) && ../$(BIN)/consult analyze
+	cd $(DEMO) && ../$(BIN)/consult results show sample
 	cd $(DEMO) && ../$(BIN)/consult questionnaire export --format markdown
 	cd $(DEMO) && ../$(BIN)/consult db info
 	@echo
@@ -28,6 +30,7 @@ demo: $(STAMP)
 	@echo "  synthetic export:  $(CURDIR)/$(DEMO)/synthetic/qualtrics.csv (Qualtrics layout)"
 	@echo "  column mapping:    $(CURDIR)/$(DEMO)/mapping/qualtrics.yaml"
 	@echo "  database:          $(CURDIR)/$(DEMO)/consult.db"
+	@echo "  results:           $(CURDIR)/$(DEMO)/out/results.json"
 	@echo "  questionnaire:     $(CURDIR)/$(DEMO)/out/questionnaire.md"
 
 test: $(STAMP) lint typecheck unit

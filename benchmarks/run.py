@@ -54,10 +54,18 @@ def ingest() -> None:
     ingest_100k()
 
 
+def analyze() -> None:
+    """`consult analyze` on 100,000 stored synthetic respondents."""
+    from analyze import analyze_100k  # benchmarks/analyze.py
+
+    analyze_100k()
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "cli_startup": cli_startup,
     "synth": synth,
     "ingest": ingest,
+    "analyze": analyze,
 }
 
 

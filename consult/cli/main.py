@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 
 from consult import __version__
-from consult.cli import db, ingest, init, questionnaire, synth
+from consult.cli import (
+    analyze,
+    db,
+    export,
+    fielding,
+    ingest,
+    init,
+    nominations,
+    questionnaire,
+    results,
+    seeds,
+    synth,
+)
 from consult.cli.common import ConsultGroup, State
 
 app = typer.Typer(
@@ -25,23 +37,19 @@ app.command("init")(init.init)
 app.command("synth")(synth.synth)
 app.add_typer(questionnaire.app, name="questionnaire")
 app.add_typer(db.app, name="db")
-# ingest commands (issue 3)
 app.command("ingest")(ingest.ingest)
-# sampling commands (issue 7)
-from consult.cli import export as _export  # noqa: E402
-from consult.cli import fielding as _fielding  # noqa: E402
-from consult.cli import nominations as _nominations  # noqa: E402
-from consult.cli import seeds as _seeds  # noqa: E402
-
-app.add_typer(_seeds.app, name="seeds")
-app.command("links")(_fielding.links)
-app.add_typer(_fielding.wave_app, name="wave")
-app.command("invite")(_fielding.invite)
-app.command("remind")(_fielding.remind)
-app.command("status")(_fielding.status)
-app.add_typer(_nominations.app, name="nominations")
-app.add_typer(_export.app, name="export")
-# analysis commands (issue 4)
+# fielding
+app.add_typer(seeds.app, name="seeds")
+app.command("links")(fielding.links)
+app.add_typer(fielding.wave_app, name="wave")
+app.command("invite")(fielding.invite)
+app.command("remind")(fielding.remind)
+app.command("status")(fielding.status)
+app.add_typer(nominations.app, name="nominations")
+app.add_typer(export.app, name="export")
+# analysis
+app.command("analyze")(analyze.analyze)
+app.add_typer(results.app, name="results")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,286 @@
+"""The results model: what results.json holds, as frozen pydantic models.
+
+This is the one hand-over between analysis and reports. The JSON Schema in
+``schema.json`` is generated from these models (``python -m
+consult.results.schema``) and docs/results.md describes every field. Raise
+``SCHEMA_VERSION`` on any change a reader would notice: a new required field,
+a renamed one, a changed meaning.
+
+Conventions: counts are integers; a count that disclosure control withholds is
+``null`` and its ``display`` says why ("<5" for a primary suppression, "x"
+for a secondary one); percentages are strings as printed ("45.7", no per cent
+sign) with a ``share`` float (0-1) beside them for charts; floats are written
+with at most 10 significant digits.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
+
+Share = Annotated[float, Field(ge=0, le=1)]
+Count = Annotated[int, Field(ge=0)]
+Pct = Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3})?$")]
+Suppression = Literal["primary", "secondary"]
+Kind = Literal["answer", "dont_know", "missing"]
+TestName = Literal["chi2", "fisher_exact", "monte_carlo_chi2", "kruskal_wallis"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_serialization_defaults_required=True)
+
+
+class Provenance(_Model):
+    """Where the results come from: enough to reproduce them."""
+
+    questionnaire_id: str = Field(description="The instrument's id (`r361`).")
+    questionnaire_version: str = Field(description="The instrument's version.")
+    data_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="SHA-256 of the included respondents and their answers in canonical form "
+                    "(see docs/results.md): the same data on SQLite or PostgreSQL gives the same hash.")
+    settings: dict[str, Any] = Field(
+        description="The settings that shape the numbers: [analysis], [disclosure], [regions] and "
+                    "[ingest] as in consult.toml (never [database] or [smtp]).")
+    tool: Literal["consult"] = "consult"
+    tool_version: str = Field(description="consult.__version__.")
+    libraries: dict[str, str] = Field(description="Versions of pandas, scipy and pingouin.")
+    monte_carlo_resamples: int = Field(description="Tables drawn for a Monte-Carlo p-value.")
+    generated_at: str = Field(description="When the file was written (ISO 8601, UTC); the only "
+                                          "part that differs between two runs on the same data.")
+
+
+class CountRow(_Model):
+    """One row of a one-way distribution of the respondents (region, role ...)."""
+
+    key: str = Field(description="The region name or choice code; `(not stated)` for no answer.")
+    label: str = Field(description="What a report prints.")
+    count: Count
+    pct: Pct | None = Field(description="Percent of the included respondents, as printed.")
+    share: Share | None
+    below_threshold: bool = Field(
+        description="Fewer respondents than [disclosure] threshold: the group is merged or left out "
+                    "in crossed tables.")
+
+
+class CountryRow(_Model):
+    """One country of the sample; small counts are suppressed."""
+
+    country_iso3: str
+    name: str
+    region: str
+    count: Count | None = Field(description="`null` when suppressed.")
+    pct: Pct | None = Field(description="Percent of the included respondents; `null` when suppressed.")
+    share: Share | None
+    display: str = Field(description="The count as printed: a number, `<5` or `x`.")
+    suppressed: Suppression | None
+
+
+class Fielding(_Model):
+    """When the included responses were submitted."""
+
+    first_submitted_at: str | None = Field(description="ISO 8601 UTC, or `null` when unknown.")
+    last_submitted_at: str | None
+
+
+class Sample(_Model):
+    """Who answered."""
+
+    n_included: Count = Field(description="Respondents who count (no exclusion reason).")
+    n_countries: Count
+    n_regions: Count
+    by_region: list[CountRow] = Field(description="Largest first, then by name.")
+    by_country: list[CountryRow] = Field(
+        description="By region (largest first), then count, then name; suppressed so that no "
+                    "count below the threshold follows from the region totals.")
+    by_item: dict[str, list[CountRow]] = Field(
+        description="Every single-choice profile item (role, responsibility ...), in choice order.")
+    fielding: Fielding
+    exclusions: dict[str, Count] = Field(
+        description="Excluded responses by reason (a response may have several reasons).")
+    notes: list[str]
+
+
+class Choice(_Model):
+    """One answer option as the questionnaire defines it."""
+
+    code: str
+    label: dict[str, str] = Field(description="The label in each language of the questionnaire.")
+    dont_know: bool = False
+    agree: bool = Field(False, description="A Likert code counted as agreeing.")
+
+
+class AnswerRow(_Model):
+    """One answer code of an item over all respondents it applied to (no suppression)."""
+
+    code: str = Field(description="The choice code; `(missing)` for no answer.")
+    kind: Kind
+    count: Count
+    pct_answered: Pct | None = Field(
+        description="Percent of those who answered the item (don't know included); `null` for the "
+                    "missing row.")
+    pct_applied: Pct | None = Field(
+        description="Percent of all respondents the item applied to (missing included).")
+    share_answered: Share | None
+    ci_low: Share | None = Field(description="Wilson 95% interval of share_answered.")
+    ci_high: Share | None
+
+
+class LikertSummary(_Model):
+    """A Likert item's median on its scale (don't know left out) and its agreement."""
+
+    n_substantive: Count | None = Field(
+        description="Answers on the scale (don't know excluded); `null` in a group whose "
+                    "don't-know count is suppressed (it would give that count away).")
+    median: str | None = Field(
+        description="The code of the category holding the median (the lower one when the median "
+                    "falls between two).")
+    median_position: float | None = Field(description="The median of positions 1..k on the scale.")
+    agree_count: Count | None = Field(description="Answers with one of the item's `agree` codes.")
+    pct_agree: Pct | None = Field(description="Percent of those who answered (don't know "
+                                              "included) who agree.")
+    share_agree: Share | None
+    ci_low: Share | None = Field(description="Wilson 95% interval of share_agree.")
+    ci_high: Share | None
+
+
+class NumberSummary(_Model):
+    """A number item's distribution (no minimum or maximum: they point at individuals)."""
+
+    n: Count
+    mean: float | None
+    sd: float | None
+    median: float | None
+    q1: float | None
+    q3: float | None
+
+
+class Overall(_Model):
+    """An item over every respondent it applied to."""
+
+    n_applied: Count = Field(description="Respondents the item applied to (its `relevant` "
+                                         "condition held, or it has none).")
+    n_not_applicable: Count
+    n_answered: Count
+    n_missing: Count
+    n_dont_know: Count
+    rows: list[AnswerRow] = Field(description="Choice order, then `other`, don't know, missing. "
+                                              "Multiple choice: one row per choice, respondents "
+                                              "selecting it.")
+    likert: LikertSummary | None = None
+    number: NumberSummary | None = None
+    notes: list[str] = []
+
+
+class Group(_Model):
+    """A column of a crossed table: one region, role ... or several merged."""
+
+    key: str = Field(description="Region name, choice code, `(other)` or `(not stated)`.")
+    label: str
+    n_applied: Count
+    n_answered: Count
+    n_missing: Count
+    merged_from: list[str] = Field(description="For `(other)`: the groups it gathers.")
+
+
+class Cell(_Model):
+    """One group × answer cell of a crossed table (tidy: one record a cell)."""
+
+    group: str
+    code: str
+    kind: Kind
+    count: Count | None = Field(description="`null` when suppressed.")
+    display: str = Field(description="The count as printed: a number, `<5` (primary) or `x` "
+                                     "(secondary suppression).")
+    pct_answered: Pct | None = Field(description="Percent of the group's answers; `null` when "
+                                                 "suppressed and for missing.")
+    share_answered: Share | None
+    ci_low: Share | None
+    ci_high: Share | None
+    suppressed: Suppression | None
+
+
+class GroupSummary(_Model):
+    """A group's Likert or number summary."""
+
+    group: str
+    likert: LikertSummary | None = None
+    number: NumberSummary | None = None
+
+
+class StatTest(_Model):
+    """One test of association (or of location) of an item across the groups."""
+
+    test: TestName = Field(
+        description="The method whose p-value is reported.")
+    choice: str | None = Field(description="Multiple choice: the choice tested (selected or not).")
+    n: Count
+    statistic: float | None = Field(description="X² (chi2, monte_carlo_chi2), odds ratio "
+                                                "(fisher_exact) or H (kruskal_wallis).")
+    p_value: float | None = Field(description="The reported p-value.")
+    p_holm: float | None = Field(description="Holm-adjusted across the family: every test of the "
+                                             "same grouping.")
+    family_size: Count
+    dof: float | None
+    chi2: float | None = Field(description="Pearson X², no continuity correction.")
+    p_chi2: float | None = Field(description="Asymptotic p-value of chi2.")
+    cramers_v: float | None
+    cells: Count | None
+    expected_below_5: Count | None
+    min_expected: float | None
+    resamples: Count | None
+    seed: int | None
+    warning: str | None
+
+
+class CrossTable(_Model):
+    """An item crossed by one grouping, with its tests."""
+
+    grouping: str = Field(description="`region`, `country` or a profile item id.")
+    groups: list[Group]
+    cells: list[Cell] = Field(description="Every group × answer code, groups in order, codes in "
+                                          "the order of overall.rows.")
+    summaries: list[GroupSummary] = []
+    tests: list[StatTest] = []
+    suppressed_primary: Count
+    suppressed_secondary: Count
+    notes: list[str] = []
+
+
+class ItemResult(_Model):
+    """Every number about one closed item."""
+
+    item_id: str
+    type: Literal["single_choice", "multiple_choice", "likert", "number"]
+    domain: str | None = Field(description="The domain id; `null` for profile items.")
+    label: dict[str, str]
+    applies_when: str | None = Field(description="The item's `relevant` condition, as text.")
+    choices: list[Choice]
+    overall: Overall
+    by: dict[str, CrossTable] = Field(description="One crossed table per grouping (none when the "
+                                                  "groups are too small to show).")
+    notes: list[str] = []
+
+
+class Results(_Model):
+    """The whole of results.json."""
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    provenance: Provenance
+    sample: Sample
+    items: list[ItemResult] = Field(description="Closed items in questionnaire order.")
+    chains: dict[str, Any] = Field(default_factory=dict, description="Referral chains (a later "
+                                                                     "issue); empty for now.")
+    themes: dict[str, Any] = Field(default_factory=dict, description="Themes of free-text "
+                                                                     "answers (a later issue).")
+    best_practices: dict[str, Any] = Field(default_factory=dict,
+                                           description="Recommended practices (a later issue).")
+
+    def item(self, item_id: str) -> ItemResult:
+        """The results of ``item_id``; ``KeyError`` when there are none."""
+        for item in self.items:
+            if item.item_id == item_id:
+                return item
+        raise KeyError(item_id)
