@@ -179,6 +179,8 @@ def _provenance(respondents: pd.DataFrame, answers: pd.DataFrame, questionnaire:
     shown: dict[str, Any] = settings.model_dump(mode="json",
                                                 include={"analysis", "disclosure", "regions",
                                                          "ingest"})
+    # Who withdrew is itself about a person: publish how many, never their ids or codes.
+    shown["ingest"]["withdrawn"] = len(settings.ingest.withdrawn)
     return Provenance(
         questionnaire_id=questionnaire.id, questionnaire_version=questionnaire.version,
         data_sha256=data_sha256(respondents, answers), settings=shown, tool="consult",
