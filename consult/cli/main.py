@@ -50,6 +50,9 @@ app.add_typer(export.app, name="export")
 # analysis
 app.command("analyze")(analyze.analyze)
 app.add_typer(results.app, name="results")
+# themes (issue 5)
+# report (issue 6)
+# web form (issue 8)
 
 
 def _version(value: bool) -> None:
