@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import operator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,7 @@ from consult.questionnaire.model import OTHER_CODE
 from consult.regions import country_suggestions, region_of, to_iso3
 from consult.store.responses import AnswerRecord, RespondentRecord
 
+_ANSWER_ORDER = operator.itemgetter(0, 2)  # (item_id, ordinal) of an AnswerRecord
 FALSE_CELLS = {"", "0", "false", "no", "n", "non", "not selected"}
 
 
@@ -71,8 +73,11 @@ class RowConverter:
         for plan in self._plans:
             item = plan.item
             values = self._values(plan, row, row_number)
-            other_text = next((row[i].strip() for i in plan.other_columns
-                               if i < len(row) and row[i].strip()), None)
+            other_text = None
+            for i in plan.other_columns:
+                if i < len(row) and row[i].strip():
+                    other_text = row[i].strip()
+                    break
             if not values:
                 if not (other_text and item.type.has_choices):
                     continue
@@ -94,6 +99,7 @@ class RowConverter:
                 answers.append(AnswerRecord(
                     item_id=item.id, value=value, ordinal=ordinal,
                     other_text=other_text if value == OTHER_CODE else None, source_column=column))
+        answers.sort(key=_ANSWER_ORDER)
         record = RespondentRecord(
             source=self.source,
             source_id=meta.get("response_id") or f"row-{row_number}",
@@ -108,7 +114,7 @@ class RowConverter:
             finished=meta.get("finished", "1") not in ("0", "false", "False"),
             progress=_int(meta.get("progress")),
             fingerprint=_fingerprint(meta, answers),
-            answers=tuple(sorted(answers, key=lambda a: (a.item_id, a.ordinal))),
+            answers=tuple(answers),
         )
         return Converted(record=record, row=row_number, status=meta.get("status") or "complete")
 
@@ -158,8 +164,9 @@ class RowConverter:
     def _values(self, plan: _Plan, row: list[str], row_number: int) -> list[tuple[str, str]]:
         item = plan.item
         if plan.split:
+            width = len(row)
             return [(code, plan.names[i]) for i, code in plan.split
-                    if i < len(row) and row[i].strip().casefold() not in FALSE_CELLS]
+                    if i < width and row[i] and row[i].strip().casefold() not in FALSE_CELLS]
         for index in plan.main:
             raw = row[index] if index < len(row) else ""
             if not raw or raw.isspace():
@@ -316,8 +323,9 @@ _FINGERPRINT_META = ("status", "finished", "progress", "submitted_at", "referral
 
 
 def _fingerprint(meta: dict[str, str], answers: list[AnswerRecord]) -> str:
+    """SHA-256 of what the response says; ``answers`` come sorted."""
     payload = (
         [meta.get(k, "") for k in _FINGERPRINT_META],
-        sorted((a.item_id, a.ordinal, a.value, a.other_text or "") for a in answers),
+        [(a.item_id, a.ordinal, a.value, a.other_text or "") for a in answers],
     )
     return hashlib.sha256(repr(payload).encode()).hexdigest()

@@ -12,7 +12,7 @@ import hashlib
 import io
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from consult.ingest.mapping import Mapping, draft_mapping, load_mapping, save_ma
 from consult.ingest.sources import READERS, SourceReader, reader
 from consult.project import Project
 from consult.questionnaire import Questionnaire, load_questionnaire
+from consult.store.responses import AnswerRecord
 
 Progress = Callable[[int, int], None]
 
@@ -185,7 +186,7 @@ def _apply_exclusions(project: Project, rows: list[Converted], issues: list[Issu
                       file: str) -> list[Converted]:
     rules = project.settings.ingest
     seen_ids: dict[str, int] = {}
-    seen_answers: dict[tuple[str, str], int] = {}
+    seen_answers: dict[tuple[str, tuple[AnswerRecord, ...]], int] = {}
     kept: list[Converted] = []
     for row in rows:
         record = row.record
@@ -212,18 +213,14 @@ def _apply_exclusions(project: Project, rows: list[Converted], issues: list[Issu
         if record.source_id in rules.withdrawn or (record.referral_code or "") in rules.withdrawn:
             reasons.append(("withdrawn", "listed in [ingest] withdrawn"))
         if rules.exclude_duplicates and not reasons and record.referral_code:
-            key = (record.referral_code, _answers_key(record.answers))
+            key = (record.referral_code, record.answers)  # answers come sorted
             if key in seen_answers:
                 reasons.append(("duplicate", f"same code and answers as row {seen_answers[key]}"))
             else:
                 seen_answers[key] = row.row
-        kept.append(Converted(record=replace(record, exclusions=tuple(reasons)), row=row.row,
-                              status=row.status))
+        kept.append(row if not reasons else Converted(
+            record=replace(record, exclusions=tuple(reasons)), row=row.row, status=row.status))
     return kept
-
-
-def _answers_key(answers: Iterable[object]) -> str:
-    return repr(sorted((a.item_id, a.ordinal, a.value) for a in answers))  # type: ignore[attr-defined]
 
 
 def _against_store(rows: list[Converted], stored: dict[str, str | None], replace_changed: bool,
