@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := demo
+FIELDING := demo-fielding
 
 .PHONY: demo test lint typecheck unit bench clean
 
@@ -26,12 +27,32 @@ demo: $(STAMP)
 	cd $(DEMO) && ../$(BIN)/consult questionnaire export --format markdown
 	cd $(DEMO) && ../$(BIN)/consult db info
 	@echo
+	@echo "== A rehearsed snowball fielding: seeds, invitations, three waves of responses, status"
+	rm -rf $(FIELDING)
+	$(BIN)/consult init $(FIELDING) --title "Snowball fielding rehearsal (demo)"
+	cd $(FIELDING) && ../$(BIN)/consult synth --seed-contacts 12 --output synthetic/seeds.csv
+	cd $(FIELDING) && ../$(BIN)/consult seeds import synthetic/seeds.csv
+	cd $(FIELDING) && ../$(BIN)/consult wave open 0
+	cd $(FIELDING) && ../$(BIN)/consult invite --wave 0 --outbox out/outbox
+	for wave in 0 1 2; do \
+	  (cd $(FIELDING) && ../$(BIN)/consult synth --respond-wave $$wave --format qualtrics --output synthetic/wave$$wave.csv \
+	    && ../$(BIN)/consult ingest synthetic/wave$$wave.csv --accept-mapping --mapping qualtrics) || exit 1; \
+	  if [ $$wave -lt 2 ]; then \
+	    (cd $(FIELDING) && ../$(BIN)/consult wave open $$((wave + 1)) && ../$(BIN)/consult invite --wave $$((wave + 1)) --outbox out/outbox) || exit 1; \
+	  fi; \
+	done
+	cd $(FIELDING) && ../$(BIN)/consult status
+	cd $(FIELDING) && ../$(BIN)/consult export rds --output out/rds.csv
+	@echo
 	@echo "Demo consultation: $(CURDIR)/$(DEMO)"
 	@echo "  synthetic export:  $(CURDIR)/$(DEMO)/synthetic/qualtrics.csv (Qualtrics layout)"
 	@echo "  column mapping:    $(CURDIR)/$(DEMO)/mapping/qualtrics.yaml"
 	@echo "  database:          $(CURDIR)/$(DEMO)/consult.db"
 	@echo "  results:           $(CURDIR)/$(DEMO)/out/results.json"
 	@echo "  questionnaire:     $(CURDIR)/$(DEMO)/out/questionnaire.md"
+	@echo "Fielding rehearsal: $(CURDIR)/$(FIELDING)"
+	@echo "  invitations:       $(CURDIR)/$(FIELDING)/out/outbox/*.eml"
+	@echo "  referral table:    $(CURDIR)/$(FIELDING)/out/rds.csv (for R's RDS package)"
 
 test: $(STAMP) lint typecheck unit
 
@@ -48,4 +69,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO) $(FIELDING) .pytest_cache .mypy_cache .ruff_cache

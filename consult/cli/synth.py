@@ -38,6 +38,14 @@ def synth(
     questionnaire: Annotated[Path | None, typer.Option(
         "--questionnaire", "-q", dir_okay=False, exists=True,
         help="Questionnaire YAML (default: the project's; then no project is needed).")] = None,
+    seed_contacts: Annotated[int | None, typer.Option(
+        "--seed-contacts", min=1, help="Instead of responses, write N fictional seed contacts "
+        "(example.org) as a CSV for consult seeds import.")] = None,
+    respond_wave: Annotated[int | None, typer.Option(
+        "--respond-wave", min=0, help="Instead of a whole consultation, answer for the codes the "
+        "project's fielding issued for this wave (a share --rate of them).")] = None,
+    rate: Annotated[float, typer.Option(min=0.0, max=1.0,
+                                        help="With --respond-wave: the response rate.")] = 0.8,
     format: Annotated[str, typer.Option(
         "--format", "-f", help="Export layout: canonical, qualtrics, qualtrics-legacy, "
         "qualtrics-tsv, surveymonkey, kobo, odk, limesurvey, xlsx or jsonl.")] = "canonical",
@@ -51,8 +59,19 @@ def synth(
     and, beside it, ``<name>.truth.jsonl`` with what the generator planted
     (waves, regions, themes of each free-text answer).
 
+    To rehearse a whole snowball fielding instead: --seed-contacts N writes
+    fictional seeds for consult seeds import, and --respond-wave W answers for
+    the codes the fielding issued for wave W (see docs/fielding.md).
+
     Example: consult synth --respondents 81 --seed 7 --format qualtrics
     """
+    if seed_contacts is not None:
+        _write_seed_contacts(seed_contacts, seed, output or Path("synthetic") / "seeds.csv")
+        return
+    if respond_wave is not None:
+        _respond_wave(ctx, respond_wave, rate=rate, seed=seed, format=format, output=output,
+                      associate=associate or [])
+        return
     if questionnaire is not None:
         instrument = load_questionnaire(questionnaire)
         base = Path.cwd()
@@ -90,3 +109,45 @@ def synth(
                                  or "none"))
     out.print(f"Wrote {target}")
     out.print(f"  and {truth}")
+
+
+def _write_seed_contacts(count: int, seed: int, target: Path) -> None:
+    import csv
+
+    from consult.synth.fielding import seed_contacts
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    contacts = seed_contacts(count, seed=seed)
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["name", "email", "organisation", "country",
+                                                    "language"])
+        writer.writeheader()
+        writer.writerows(contacts)
+    out.print(f"Wrote {count} fictional seed contacts (example.org) to {target}")
+
+
+def _respond_wave(ctx: typer.Context, wave: int, *, rate: float, seed: int, format: str,
+                  output: Path | None, associate: list[str]) -> None:
+    from consult.store import open_store
+    from consult.store.fielding import completed_codes, invitees
+    from consult.store.responses import regions_by_code
+    from consult.synth.exports import EXPORTS, writer
+    from consult.synth.fielding import respond
+
+    if format not in EXPORTS:
+        raise ConsultError(f"--format {format!r}: unknown; use one of {', '.join(EXPORTS)}")
+    project = project_of(ctx)
+    instrument = load_questionnaire(project.questionnaire_path)
+    with open_store(project.database_url) as store:
+        done = completed_codes(store)
+        waiting = [i for i in invitees(store, [wave]) if i.code not in done]
+        regions = regions_by_code(store)
+    if not waiting:
+        raise ConsultError(f"--respond-wave {wave}: no code of wave {wave} is waiting for an "
+                           f"answer; open the wave first (consult wave open {wave})")
+    consultation = respond(instrument, waiting, regions_of_codes=regions, seed=seed + wave,
+                           rate=rate, associations=[Association.parse(a) for a in associate])
+    target = output or project.root / "synthetic" / f"wave{wave}{EXPORTS[format][1]}"
+    writer(format)(consultation, target)
+    out.print(f"Wave {wave}: {len(consultation.responses)} of {len(waiting)} code holders "
+              f"answered; wrote {target}")

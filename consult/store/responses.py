@@ -208,3 +208,12 @@ def _respondent_row(resp: RespondentRecord, ingest_id: int) -> dict[str, Any]:
         "submitted_at": resp.submitted_at, "finished": resp.finished, "progress": resp.progress,
         "included": resp.included, "fingerprint": resp.fingerprint,
     }
+
+
+def regions_by_code(store: Store) -> dict[str, str]:
+    """``referral code → region`` of every stored respondent with both."""
+    r = schema.respondents
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(r.c.referral_code, r.c.region).where(
+            r.c.referral_code.is_not(None), r.c.region.is_not(None)))
+        return {row.referral_code: row.region for row in rows}
