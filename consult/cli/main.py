@@ -17,6 +17,7 @@ from consult.cli import (
     init,
     nominations,
     questionnaire,
+    report,
     results,
     seeds,
     synth,
@@ -51,7 +52,8 @@ app.add_typer(export.app, name="export")
 app.command("analyze")(analyze.analyze)
 app.add_typer(results.app, name="results")
 # themes (issue 5)
-# report (issue 6)
+# report
+app.command("report")(report.report)
 # web form (issue 8)
 
 

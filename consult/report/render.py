@@ -1,0 +1,169 @@
+"""Rendering: the Jinja2 environment (project templates over shipped ones) and the outputs.
+
+Templates are looked up in the project's ``templates/`` first, then in the
+shipped ``templates/``; the shipped ones stay reachable as ``default:NAME`` so an
+override can ``{% extends "default:report/cover.html.j2" %}`` instead of
+copying. Undefined variables are errors; HTML templates autoescape; any
+template error becomes a :class:`ConsultError` naming the template file and line.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import jinja2
+
+from consult.errors import ConsultError
+from consult.project import Project
+from consult.report import formats
+from consult.report.context import ReportContext, build_context
+from consult.resources import shipped_dir
+from consult.results import read_results
+
+FORMATS = ("html", "md", "pdf")
+DOCUMENTS = ("glance", "full")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One written output."""
+
+    document: str
+    lang: str
+    format: str
+    path: Path
+
+
+def make_environment(project_templates: Path | None, shipped: Path | None = None) -> jinja2.Environment:
+    """The template environment: project templates, then shipped ones (also as ``default:``)."""
+    shipped = shipped or shipped_dir("templates")
+    shipped_loader = jinja2.FileSystemLoader(str(shipped))
+    loaders: list[jinja2.BaseLoader] = []
+    if project_templates is not None and project_templates.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(project_templates)))
+    loaders += [jinja2.PrefixLoader({"default": shipped_loader}, delimiter=":"), shipped_loader]
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=_autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def render_template(env: jinja2.Environment, name: str, context: ReportContext) -> str:
+    """Render template ``name`` with ``context`` and the language's filters.
+
+    Raises
+    ------
+    ConsultError
+        Naming the template file and line, for a missing template, a syntax
+        error, an undefined variable or any other error raised while rendering.
+    """
+    lang = context.lang
+    filters: dict[str, Callable[..., str]] = {
+        "num": lambda v, d=None: formats.number(v, lang, d),
+        "pct": lambda v, display="": formats.percent(v, lang, display),
+        "pvalue": lambda v: formats.p_value(v, lang),
+        "join_list": lambda v: formats.join_list(list(v), lang),
+    }
+    env.filters.update(filters)
+    try:
+        template = env.get_template(name)
+        return template.render(context.as_dict())
+    except jinja2.TemplateNotFound as exc:
+        raise ConsultError(f"template {exc.name} not found in the project's templates/ or "
+                           "consult's shipped templates/") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConsultError(f"{exc.filename or exc.name}, line {exc.lineno}: "
+                           f"{exc.message}") from None
+    except Exception as exc:  # any error raised inside a template: locate it
+        where = _template_frame(exc)
+        if where is None:
+            raise
+        raise ConsultError(f"{where[0]}, line {where[1]}: {_describe(exc)}") from None
+
+
+def render_report(project: Project, *, formats_: tuple[str, ...] = ("html",),
+                  langs: tuple[str, ...] = ("en",), documents: tuple[str, ...] = DOCUMENTS,
+                  results_path: Path | None = None, today: date | None = None) -> list[Rendered]:
+    """Render the reports of ``project`` from its results.json into ``out/report/``.
+
+    Never runs analysis: a missing results.json is an error saying to run
+    ``consult analyze``.
+    """
+    path = results_path or project.out_dir / "results.json"
+    if not path.is_file():
+        raise ConsultError(f"{path}: no such file; the report is rendered from results.json, "
+                           "write it first with: consult analyze")
+    results = read_results(path)
+    env = make_environment(project.root / "templates")
+    target = project.out_dir / "report"
+    target.mkdir(parents=True, exist_ok=True)
+    written: list[Rendered] = []
+    draw = "html" in formats_ or "pdf" in formats_
+    for lang in langs:
+        context = build_context(project, results, lang, today=today, figures=draw)
+        for document in documents:
+            html = None
+            if "html" in formats_ or "pdf" in formats_:
+                html = render_template(env, f"report/{document}.html.j2", context)
+            if "html" in formats_ and html is not None:
+                written.append(_write(target, document, lang, "html", html))
+            if "md" in formats_:
+                text = render_template(env, f"report/{document}.md.j2", context)
+                written.append(_write(target, document, lang, "md", text))
+            if "pdf" in formats_ and html is not None:
+                out = target / f"{document}.{lang}.pdf"
+                write_pdf(html, out, base=target)
+                written.append(Rendered(document, lang, "pdf", out))
+    return written
+
+
+def write_pdf(html: str, path: Path, base: Path) -> Path:
+    """Print ``html`` to PDF with WeasyPrint (imported only here)."""
+    try:
+        from weasyprint import HTML  # type: ignore[import-untyped]
+    except ImportError:
+        raise ConsultError("PDF output needs WeasyPrint: pip install weasyprint "
+                           "(or use --format html)") from None
+    HTML(string=html, base_url=str(base)).write_pdf(str(path))
+    return path
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is not None and (name.endswith(".html.j2") or name.endswith(".html"))
+
+
+def _write(folder: Path, document: str, lang: str, fmt: str, text: str) -> Rendered:
+    path = folder / f"{document}.{lang}.{fmt}"
+    path.write_text(text, encoding="utf-8")
+    return Rendered(document, lang, fmt, path)
+
+
+def _template_frame(exc: BaseException) -> tuple[str, int] | None:
+    """The innermost template file and line in ``exc``'s traceback (Jinja rewrites frames)."""
+    found = None
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename.endswith(".j2") or filename.endswith(".html"):
+            found = (filename, line)
+    return found
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"{exc.message} (every name a template uses must be in the context; see " \
+               "docs/report-context.md)"
+    return f"{type(exc).__name__}: {exc}"
+
+
