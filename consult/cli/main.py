@@ -20,6 +20,7 @@ from consult.cli import (
     report,
     results,
     seeds,
+    serve,
     synth,
 )
 from consult.cli.common import ConsultGroup, State
@@ -54,7 +55,8 @@ app.add_typer(results.app, name="results")
 # themes (issue 5)
 # report
 app.command("report")(report.report)
-# web form (issue 8)
+# web form
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

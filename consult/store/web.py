@@ -1,0 +1,137 @@
+"""Web form drafts: the only SQL the web form runs for respondents it is filling in.
+
+A web response is a ``respondents`` row with ``source = 'web'`` and
+``source_id`` = the referral code, so the store's unique key on
+``(source, source_id)`` allows one web response per code. The row is written
+on the first saved page with ``finished = false`` and its answers; every later
+page replaces that page's answers; the last page sets ``finished`` and
+``submitted_at`` and marks the code used. Analysis reads it like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from consult.errors import StoreError
+from consult.store import schema
+from consult.store.db import Store
+from consult.store.responses import AnswerRecord
+
+SOURCE = "web"
+
+
+class SubmissionClosed(StoreError):
+    """The code's response was submitted already: it cannot be changed or submitted again."""
+
+
+@dataclass(frozen=True)
+class WebDraft:
+    """A code's web response as stored: how far it got and its answers."""
+
+    respondent_id: int
+    finished: bool
+    progress: int | None
+    language: str | None
+    answers: tuple[AnswerRecord, ...]
+
+
+@dataclass(frozen=True)
+class PageSave:
+    """One saved page: the answers of its items and the items whose answers it replaces.
+
+    ``clear_items`` holds the page's own items and any item hidden now by a
+    ``relevant`` condition, whose earlier answer is stale.
+    """
+
+    code: str
+    wave: int
+    referred_by: str | None
+    language: str
+    answers: Sequence[AnswerRecord]
+    clear_items: Collection[str]
+    progress: int
+    finished: bool
+    now: datetime
+    country_iso3: str | None = None
+    region: str | None = None
+
+
+def code_completed(store: Store, code: str) -> bool:
+    """Whether ``code`` has a finished response from any source (web or an import)."""
+    r = schema.respondents
+    query = (sa.select(sa.func.count()).select_from(r)
+             .where(r.c.referral_code == code, r.c.finished.is_(True)))
+    with store.engine.connect() as conn:
+        return bool(conn.execute(query).scalar())
+
+
+def web_draft(store: Store, code: str) -> WebDraft | None:
+    """The web response of ``code`` with its answers, or ``None`` before the first save."""
+    r, a = schema.respondents, schema.answers
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(r.c.id, r.c.finished, r.c.progress, r.c.language)
+                           .where(r.c.source == SOURCE, r.c.source_id == code)).first()
+        if row is None:
+            return None
+        answers = tuple(
+            AnswerRecord(item_id=ans.item_id, value=ans.value, ordinal=ans.ordinal,
+                         other_text=ans.other_text)
+            for ans in conn.execute(
+                sa.select(a.c.item_id, a.c.value, a.c.ordinal, a.c.other_text)
+                .where(a.c.respondent_id == row.id).order_by(a.c.item_id, a.c.ordinal)))
+    return WebDraft(int(row.id), bool(row.finished), row.progress, row.language, answers)
+
+
+def save_web_page(store: Store, page: PageSave) -> None:
+    """Write one page of a code's web response in ONE transaction.
+
+    Raises
+    ------
+    SubmissionClosed
+        When the response was submitted already (from this or another device).
+    """
+    r, a = schema.respondents, schema.answers
+    with store.engine.begin() as conn:
+        rid = conn.execute(sa.select(r.c.id).where(
+            r.c.source == SOURCE, r.c.source_id == page.code)).scalar()
+        if rid is None:
+            try:
+                with conn.begin_nested():
+                    rid = conn.execute(r.insert().values(
+                        source=SOURCE, source_id=page.code, referral_code=page.code,
+                        referred_by=page.referred_by, wave=page.wave, language=page.language,
+                        started_at=page.now, finished=False, included=False, progress=0,
+                    ).returning(r.c.id)).scalar_one()
+            except IntegrityError:
+                # Another device saved its first page at the same moment: use that row.
+                rid = conn.execute(sa.select(r.c.id).where(
+                    r.c.source == SOURCE, r.c.source_id == page.code)).scalar_one()
+        values: dict[str, object] = {"language": page.language, "progress": page.progress}
+        if page.country_iso3 is not None:
+            values |= {"country_iso3": page.country_iso3, "region": page.region}
+        if page.finished:
+            # A draft counts for nothing until it is submitted: analysis reads included rows.
+            values |= {"finished": True, "submitted_at": page.now, "included": True}
+        # The guard on ``finished`` makes a second submission (a race between two
+        # devices included) change nothing.
+        updated = conn.execute(r.update().where(r.c.id == rid, r.c.finished.is_(False))
+                               .values(**values)).rowcount
+        if not updated:
+            raise SubmissionClosed(f"the response to code {page.code} was submitted already")
+        if page.clear_items:
+            conn.execute(a.delete().where(a.c.respondent_id == rid,
+                                          a.c.item_id.in_(sorted(page.clear_items))))
+        if page.answers:
+            conn.execute(a.insert(), [
+                {"respondent_id": rid, "item_id": ans.item_id, "ordinal": ans.ordinal,
+                 "value": ans.value, "other_text": ans.other_text, "source_column": None}
+                for ans in page.answers])
+        if page.finished:
+            rc = schema.referral_codes
+            conn.execute(rc.update().where(rc.c.code == page.code, rc.c.used_at.is_(None))
+                         .values(used_at=page.now))

@@ -1,0 +1,301 @@
+"""The web form against a real uvicorn server on loopback, driven over HTTP with httpx."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from test_web_helpers import Respondent, csrf_of, make_project, running
+
+from consult.project import DATABASE_ENV, Project
+from consult.questionnaire.load import load_questionnaire
+from consult.sampling.codes import display, new_code
+from consult.sampling.waves import close_wave
+from consult.store import fielding, open_store, schema
+from consult.store.web import web_draft
+from consult.web.app import create_app
+
+SECRET = b"test-secret"
+XSS = "<script>alert(1)</script>"
+SQLI = "'); DROP TABLE answers;--"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> Project:
+    monkeypatch.setenv(DATABASE_ENV, sqlite_url)
+    return make_project(tmp_path / "consultation")[0]
+
+
+@pytest.fixture
+def codes(project: Project) -> list[str]:
+    with open_store(project.database_url) as store:
+        return [i.code for i in fielding.invitees(store, waves=[0])]
+
+
+@pytest.fixture
+def base(project: Project) -> Iterator[str]:
+    with running(create_app(project, secure_cookies=False, code_attempts=5,
+                            secret=SECRET)) as url:
+        yield url
+
+
+@pytest.fixture
+def respondent(base: str) -> Iterator[Respondent]:
+    person = Respondent(base)
+    yield person
+    person.close()
+
+
+def stored(project: Project, code: str) -> tuple[Any, dict[str, list[Any]]]:
+    """The respondent row of ``code`` and its answers by item."""
+    with open_store(project.database_url) as store, store.engine.connect() as conn:
+        r, a = schema.respondents, schema.answers
+        row = conn.execute(sa.select(r).where(r.c.source_id == code)).one()
+        answers: dict[str, list[Any]] = {}
+        for ans in conn.execute(sa.select(a).where(a.c.respondent_id == row.id)
+                                .order_by(a.c.item_id, a.c.ordinal)):
+            answers.setdefault(ans.item_id, []).append(ans)
+    return row, answers
+
+
+def test_complete_r361_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  db_url: str) -> None:
+    monkeypatch.setenv(DATABASE_ENV, db_url)
+    project, codes = make_project(tmp_path / "consultation")
+    with running(create_app(project, secure_cookies=False, secret=SECRET)) as url:
+        person = Respondent(url)
+        # The code as printed on an invitation: lower case, with dashes.
+        first = person.open(display(codes[0]).lower())
+        assert first.status_code == 200 and first.url.path == "/consent"
+        assert person.consent().url.path == "/page/1"
+        bad = person.answer(1, experience_years="twelve", role="")
+        assert bad.status_code == 422
+        assert 'class="error-summary"' in bad.text
+        assert '<a href="#role-0">' in bad.text and '<a href="#experience_years">' in bad.text
+        assert 'aria-describedby="experience_years-help experience_years-error"' in bad.text
+        assert "Please enter a number." in bad.text and "Please answer this question." in bad.text
+        assert 'value="twelve"' in bad.text  # what was typed is shown back
+        for number in range(1, 9):
+            response = person.answer(number)
+            assert response.status_code == 200, response.text
+            if number < 8:
+                assert f"Page {number + 1} of 8" in response.text
+        assert response.url.path == "/thanks" and "Thank you" in response.text
+        links = [line.split('value="')[1].split('"')[0] for line in response.text.splitlines()
+                 if 'class="link"' in line]
+        assert len(links) == 3 and all(link.startswith("http://127.0.0.1:8000/r/")
+                                       for link in links)
+        nominated = person.post("/nominate", {"name": "Ada Colleague",
+                                              "email": "ada@example.org"}, "/thanks")
+        assert "your nomination was recorded" in nominated.text
+        child = Respondent(url)
+        assert child.open(links[0].rsplit("/", 1)[1]).url.path == "/consent"
+        child.close()
+        person.close()
+    row, answers = stored(project, codes[0])
+    assert (row.source, row.referral_code, row.wave, row.finished) == ("web", codes[0], 0, True)
+    assert row.submitted_at is not None and row.progress == 100 and row.included is True
+    assert row.country_iso3 == "CAN" and row.region is not None
+    assert answers["country"][0].value == "CAN"
+    assert answers["experience_years"][0].value == "12"
+    assert answers["acc_practice"][0].value == "An answer to acc_practice."
+    # Every R-361 item: the first choice of each filter question ("yes") shows its follow-up.
+    assert sorted(answers) == sorted(i.id for i in load_questionnaire(project.questionnaire_path)
+                                     .items())
+    with open_store(project.database_url) as store:
+        assert [n.email for n in fielding.nominations(store)] == ["ada@example.org"]
+        children = [i for i in fielding.invitees(store, waves=[1]) if i.parent_code == codes[0]]
+        assert sorted(link.rsplit("/", 1)[1] for link in links) == sorted(c.code for c in children)
+        assert fielding.find_code(store, codes[0]) is not None
+
+
+def test_resume_on_another_device_with_payloads_kept_verbatim_and_shown_escaped(
+        project: Project, codes: list[str], base: str, respondent: Respondent) -> None:
+    respondent.open(codes[1])
+    respondent.consent()
+    respondent.answer(1)
+    respondent.answer(2, texts={"acc_practice": XSS}, acc_approach="other",
+                      acc_approach__other=SQLI)
+    other_device = Respondent(base)
+    token = csrf_of(other_device.client.get("/"))
+    resumed = other_device.client.post("/code", data={"csrf": token, "code": codes[1]})
+    assert resumed.url.path == "/page/3"
+    shown = other_device.client.get("/page/2").text
+    assert XSS not in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    assert "&#39;); DROP TABLE answers;--" in shown
+    assert '<input type="radio" id="acc_approach-5" name="acc_approach" value="other" checked>' \
+        in shown
+    other_device.close()
+    row, answers = stored(project, codes[1])
+    assert row.finished is False and row.submitted_at is None and row.progress == 25
+    assert row.included is False  # a draft counts for nothing until it is submitted
+    assert answers["acc_practice"][0].value == XSS
+    assert (answers["acc_approach"][0].value, answers["acc_approach"][0].other_text) == \
+        ("other", SQLI)
+
+
+def test_a_completed_code_is_refused_on_any_device(project: Project, codes: list[str],
+                                                   base: str, respondent: Respondent) -> None:
+    respondent.complete(codes[0])
+    again = Respondent(base)
+    refused = again.open(codes[0])
+    assert refused.status_code == 409
+    assert "already completed" in refused.text
+    again.close()
+    # The session that submitted cannot change the response either.
+    after = respondent.post("/page/8", {"best_practice": "changed"}, "/thanks")
+    assert after.url.path == "/thanks"
+    _, answers = stored(project, codes[0])
+    assert answers["best_practice"][0].value == "An answer to best_practice."
+
+
+def test_post_without_a_valid_csrf_token_is_refused(project: Project, codes: list[str],
+                                                    respondent: Respondent) -> None:
+    respondent.open(codes[0])
+    missing = respondent.client.post("/consent", data={"consent": "yes"})
+    forged = respondent.client.post("/consent", data={"consent": "yes", "csrf": "0" * 64})
+    assert (missing.status_code, forged.status_code) == (403, 403)
+    assert "This form has expired" in missing.text
+    stranger = Respondent(respondent.client.base_url.__str__())
+    token = csrf_of(respondent.client.get("/consent"))  # another browser's token
+    assert stranger.client.post("/code", data={"csrf": token, "code": codes[0]}).status_code \
+        == 403
+    stranger.close()
+
+
+def test_code_entry_is_rate_limited_after_wrong_codes(codes: list[str],
+                                                      respondent: Respondent) -> None:
+    statuses = [respondent.open(code).status_code
+                for code in ["AAAAAAAAA", new_code(), "K7QM4XRT", new_code(), new_code()]]
+    assert statuses[0] == 400 and statuses[1] == 404
+    blocked = respondent.open(codes[0])  # even a good code, once locked out
+    assert blocked.status_code == 429 and "Too many attempts" in blocked.text
+    token = csrf_of(respondent.client.get("/"))
+    assert respondent.client.post("/code", data={"csrf": token, "code": codes[0]}).status_code \
+        == 429
+
+
+def test_relevance_skips_hidden_items_and_drops_their_stale_answers(
+        project: Project, codes: list[str], respondent: Respondent) -> None:
+    respondent.open(codes[0])
+    respondent.consent()
+    respondent.answer(1)
+    respondent.answer(2)
+    respondent.answer(3, rec_attempts="yes", rec_methods=["other"], rec_methods__other="")
+    _, answers = stored(project, codes[0])
+    assert "rec_attempts" not in answers  # the page with an error was not saved
+    page = respondent.answer(3, rec_attempts="yes", rec_methods="other",
+                             rec_methods__other="Letters")
+    assert page.url.path == "/page/4"
+    _, answers = stored(project, codes[0])
+    assert answers["rec_methods"][0].other_text == "Letters"
+    respondent.answer(3, rec_attempts="no", rec_methods="other", rec_methods__other="Letters")
+    _, answers = stored(project, codes[0])
+    assert answers["rec_attempts"][0].value == "no"
+    assert "rec_methods" not in answers
+
+
+def test_other_needs_its_text(codes: list[str], respondent: Respondent) -> None:
+    respondent.open(codes[0])
+    respondent.consent()
+    respondent.answer(1)
+    page = respondent.answer(2, acc_approach="other", acc_approach__other="  ")
+    assert page.status_code == 422 and "Please specify your other answer." in page.text
+    assert 'id="acc_approach-error"' in page.text
+
+
+def test_language_switch_is_remembered(codes: list[str], respondent: Respondent) -> None:
+    respondent.open(codes[0])
+    french = respondent.client.get("/consent?lang=fr")
+    assert '<html lang="fr">' in french.text and "Avant de commencer" in french.text
+    page = respondent.consent()
+    assert "Page 1 sur 8" in page.text and "Dans quel pays" in page.text
+    error = respondent.answer(1, experience_years="99")
+    assert "Veuillez saisir un nombre de 0 à 60." in error.text
+    assert "How many years" in respondent.client.get("/page/1?lang=en").text
+
+
+def test_a_closed_wave_refuses_its_codes(project: Project, codes: list[str],
+                                         respondent: Respondent) -> None:
+    with open_store(project.database_url) as store:
+        close_wave(store, 0)
+    closed = respondent.open(codes[0])
+    assert closed.status_code == 410 and "is closed" in closed.text
+
+
+def test_security_headers_and_cookie_flags(project: Project, base: str,
+                                          respondent: Respondent) -> None:
+    response = respondent.client.get("/")
+    headers = response.headers
+    assert headers["content-security-policy"].startswith("default-src 'self'")
+    assert "script-src" not in headers["content-security-policy"]  # no inline script allowed
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    cookie = headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    assert "<script" not in response.text
+    with running(create_app(project, secret=SECRET)) as secure_base:
+        secure = Respondent(secure_base)
+        assert "; secure" in secure.client.get("/").headers["set-cookie"].lower()
+        secure.close()
+
+
+def test_a_server_error_shows_no_traceback(project: Project) -> None:
+    app = create_app(project, secure_cookies=False, secret=SECRET)
+
+    def boom() -> None:
+        raise RuntimeError("secret-detail in /work/main/consult/web/app.py")
+
+    app.add_api_route("/boom", boom)
+    with running(app) as url:
+        person = Respondent(url)
+        response = person.client.get("/boom")
+        person.close()
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text
+    for leak in ("Traceback", "secret-detail", "RuntimeError", ".py"):
+        assert leak not in response.text
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "set-cookie" not in response.headers  # the respondent's session survives
+
+
+def test_oversized_and_unknown_requests_get_plain_pages(codes: list[str],
+                                                        respondent: Respondent) -> None:
+    respondent.open(codes[0])
+    token = csrf_of(respondent.client.get("/consent"))
+    big = respondent.client.post("/consent", data={"csrf": token, "consent": "x" * 600_000})
+    assert big.status_code == 413 and "Too much text" in big.text
+    assert respondent.client.get("/page/abc").status_code == 404
+    assert respondent.client.get("/nowhere").status_code == 404
+
+
+def test_draft_is_readable_through_the_store(project: Project, codes: list[str],
+                                             respondent: Respondent) -> None:
+    respondent.open(codes[2])
+    respondent.consent()
+    respondent.answer(1)
+    with open_store(project.database_url) as store:
+        draft = web_draft(store, codes[2])
+        assert draft is not None and not draft.finished and draft.progress == 12
+        assert {a.item_id for a in draft.answers} == {"country", "role", "responsibility",
+                                                      "experience_years"}
+        assert fielding.completed_codes(store) == set()
+
+
+def test_nomination_errors_are_shown_and_nothing_is_cut(project: Project, codes: list[str],
+                                                        respondent: Respondent) -> None:
+    respondent.complete(codes[1])
+    long_name = respondent.post("/nominate", {"name": "N" * 201, "email": "n@example.org"},
+                                "/thanks")
+    assert long_name.status_code == 422
+    assert "Name: Please shorten your answer to at most 200 characters." in long_name.text
+    bad_email = respondent.post("/nominate", {"name": XSS, "email": "not-an-address"}, "/thanks")
+    assert bad_email.status_code == 422 and 'id="nomination-error"' in bad_email.text
+    assert XSS not in bad_email.text
+    with open_store(project.database_url) as store:
+        assert fielding.nominations(store) == []
