@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := demo
 FIELDING := demo-fielding
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo serve-demo test lint typecheck unit bench clean
 
 # The environment: created when missing, refreshed when the dependencies change.
 # constraints.txt pins the exact versions, so every install is the same.
@@ -56,6 +56,13 @@ demo: $(STAMP)
 	@echo "Fielding rehearsal: $(CURDIR)/$(FIELDING)"
 	@echo "  invitations:       $(CURDIR)/$(FIELDING)/out/outbox/*.eml"
 	@echo "  referral table:    $(CURDIR)/$(FIELDING)/out/rds.csv (for R's RDS package)"
+	@echo "Try the web form:   make serve-demo (prints a personal link to open)"
+
+# The web form on the rehearsal project (after make demo); Ctrl-C stops it.
+serve-demo: $(STAMP)
+	test -d $(FIELDING) || $(MAKE) demo
+	cd $(FIELDING) && ../$(BIN)/consult wave open 3 >/dev/null 2>&1 || true
+	cd $(FIELDING) && ../$(BIN)/consult serve --insecure-cookies
 
 test: $(STAMP) lint typecheck unit
 
