@@ -24,6 +24,7 @@ demo: $(STAMP)
 	cd $(DEMO) && ../$(BIN)/consult ingest synthetic/qualtrics.csv --accept-mapping
 	cd $(DEMO) && ../$(BIN)/consult analyze
 	cd $(DEMO) && ../$(BIN)/consult results show sample
+	cd $(DEMO) && ../$(BIN)/consult themes fit
 	cd $(DEMO) && ../$(BIN)/consult report --format all --lang all --document all
 	cd $(DEMO) && ../$(BIN)/consult questionnaire export --format markdown
 	cd $(DEMO) && ../$(BIN)/consult db info
@@ -50,6 +51,7 @@ demo: $(STAMP)
 	@echo "  column mapping:    $(CURDIR)/$(DEMO)/mapping/qualtrics.yaml"
 	@echo "  database:          $(CURDIR)/$(DEMO)/consult.db"
 	@echo "  results:           $(CURDIR)/$(DEMO)/out/results.json"
+	@echo "  themes:            $(CURDIR)/$(DEMO)/out/themes.csv (consult themes show)"
 	@echo "  glance page:       $(CURDIR)/$(DEMO)/out/report/glance.en.html and .pdf (and .fr)"
 	@echo "  full report:       $(CURDIR)/$(DEMO)/out/report/full.en.html and .pdf (and .fr)"
 	@echo "  questionnaire:     $(CURDIR)/$(DEMO)/out/questionnaire.md"

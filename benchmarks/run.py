@@ -61,7 +61,15 @@ def analyze() -> None:
     analyze_100k()
 
 
+def themes() -> None:
+    """Theme discovery and codebook F1 on ../shared/benchmarks (skips when absent)."""
+    from themes import themes_benchmark  # benchmarks/themes.py
+
+    themes_benchmark()
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
+    "themes": themes,
     "cli_startup": cli_startup,
     "synth": synth,
     "ingest": ingest,

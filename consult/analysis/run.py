@@ -73,8 +73,31 @@ def analyze_project(project: Project, output: Path | None = None) -> Analysis:
         raise ConsultError(f"no included responses in {project.root.name}'s database: import "
                            "responses first (consult ingest FILE), then run consult analyze")
     results = analyze(respondents, answers, questionnaire, project.settings, exclusions)
-    path = write_results(results, output or project.out_dir / RESULTS_FILE)
+    target = output or project.out_dir / RESULTS_FILE
+    results = _keep_later_sections(results, target)
+    path = write_results(results, target)
     return Analysis(results=results, path=path)
+
+
+def _keep_later_sections(results: Results, path: Path) -> Results:
+    """Carry themes and best practices over from the file being replaced, if still true.
+
+    They come from ``consult themes fit``, which analysis does not re-run: they
+    are kept when the earlier results describe the same data (same data hash),
+    and dropped otherwise, so a report never shows themes of other answers.
+    """
+    from consult.results import read_results
+
+    if not path.exists():
+        return results
+    try:
+        earlier = read_results(path)
+    except ConsultError:
+        return results
+    if earlier.provenance.data_sha256 != results.provenance.data_sha256:
+        return results
+    return results.model_copy(update={"themes": earlier.themes,
+                                      "best_practices": earlier.best_practices})
 
 
 def analyze(respondents: pd.DataFrame, answers: pd.DataFrame, questionnaire: Questionnaire,

@@ -22,6 +22,7 @@ from consult.cli import (
     seeds,
     serve,
     synth,
+    themes,
 )
 from consult.cli.common import ConsultGroup, State
 
@@ -52,7 +53,8 @@ app.add_typer(export.app, name="export")
 # analysis
 app.command("analyze")(analyze.analyze)
 app.add_typer(results.app, name="results")
-# themes (issue 5)
+# themes
+app.add_typer(themes.app, name="themes")
 # report
 app.command("report")(report.report)
 # web form

@@ -274,7 +274,9 @@ class Results(_Model):
     chains: dict[str, Any] = Field(default_factory=dict, description="Referral chains (a later "
                                                                      "issue); empty for now.")
     themes: dict[str, Any] = Field(default_factory=dict, description="Themes of free-text "
-                                                                     "answers (a later issue).")
+                                   "answers by item id, each an ItemThemes of "
+                                   "consult/results/themes.py (written by `consult themes fit`; "
+                                   "docs/themes.md); empty until then.")
     best_practices: dict[str, Any] = Field(default_factory=dict,
                                            description="Recommended practices (a later issue).")
 

@@ -1,0 +1,70 @@
+"""The themes of free-text answers as results.json holds them (``Results.themes``).
+
+``Results.themes`` maps an item id to an :class:`ItemThemes` dumped as JSON
+(``model_dump(mode="json")``): ``consult results show themes`` prints that
+section as plain JSON, and :func:`item_themes` reads it back typed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Count = Annotated[int, Field(ge=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ThemeSupport(_Model):
+    """Respondents citing a theme in one region or role; small counts are suppressed."""
+
+    group: str = Field(description="Region name or role code; `(not stated)` for no answer.")
+    label: str
+    count: Count | None = Field(description="`null` when suppressed.")
+    display: str = Field(description="The count as printed: a number, `<5` or `x`.")
+    suppressed: Literal["primary", "secondary"] | None
+
+
+class Quote(_Model):
+    """A representative answer, redacted, attributed only by region and role."""
+
+    text: str = Field(description="Redacted: e-mail addresses, phone numbers and titled names "
+                                  "are `[redacted]`.")
+    attribution: str = Field(description="`Region, role` (e.g. `Oceania, custodial`).")
+
+
+class ThemeResult(_Model):
+    """One theme of one item."""
+
+    id: str = Field(description="`T1, T2 ...` discovered; a code id from the codebook; `N1 ...` "
+                                "new themes beside a codebook.")
+    label: str
+    source: Literal["discovered", "codebook"]
+    keywords: list[str] = Field(description="Top c-TF-IDF keywords, best first.")
+    n_answers: Count
+    n_respondents: Count
+    by_region: list[ThemeSupport]
+    by_role: list[ThemeSupport]
+    quotes: list[Quote] = Field(description="Up to 3, closest to the theme's centre first.")
+
+
+class ItemThemes(_Model):
+    """The themes of one free-text item, with what was set aside and how they were found."""
+
+    item_id: str
+    method: Literal["discovery", "codebook"]
+    model: str = Field(description="The embedding model.")
+    settings: dict[str, Any] = Field(description="threshold, margin (and codebook settings).")
+    n_answers: Count = Field(description="Answers modelled (non-answers left out).")
+    n_non_answers: Count = Field(description="Blank, `N/A`, `no comment` ... set aside.")
+    languages: dict[str, Count] = Field(description="Answers by detected language (`unknown` "
+                                                    "for very short ones).")
+    themes: list[ThemeResult] = Field(description="Most respondents first.")
+
+
+def item_themes(section: dict[str, Any]) -> dict[str, ItemThemes]:
+    """``Results.themes`` read back as typed models."""
+    return {item_id: ItemThemes.model_validate(value) for item_id, value in section.items()}
