@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from consult.errors import IngestFileError
 from consult.ingest.sources import SourceTable, reader
-from consult.ingest.sources.table import TABLE, iso_datetime
-from consult.ingest.sources.text import read_rows
+from consult.ingest.sources.table import TABLE
+from consult.ingest.sources.text import iso_datetime, read_rows
 from consult.questionnaire import ItemType, Questionnaire, load_questionnaire
 from consult.synth import SynthConsultation, generate, write_canonical
 from consult.synth.exports import writer

@@ -16,9 +16,10 @@ from typing import Any
 
 from consult.errors import Issue
 from consult.ingest.mapping import (
-    OTHER_WORDS,
     Mapping,
     QuestionMapping,
+    choice_lookup,
+    choice_position,
     is_other_label,
     normalise_label,
 )
@@ -215,7 +216,7 @@ class RowConverter:
         if code is not None:
             known[value] = code  # the same spelling comes again: look it up directly next time
             return code
-        position = _position(value)
+        position = choice_position(value)
         codes = item.choice_codes()
         if position is not None and 1 <= position <= len(codes):
             return codes[position - 1]
@@ -282,27 +283,13 @@ class RowConverter:
 
 
 def _known_values(item: Item, recode: dict[str, str]) -> dict[str, str]:
-    known: dict[str, str] = {}
-    for choice in item.choices or []:
-        known[choice.code] = choice.code
-        known[normalise_label(choice.code)] = choice.code
-        for label in choice.label.values():
-            known[normalise_label(label)] = choice.code
-    if item.other:
-        known[OTHER_CODE] = OTHER_CODE
-        for word in OTHER_WORDS:
-            known[word] = OTHER_CODE
+    """Every spelling of the item's choices that converts directly, the mapping's recodings last."""
+    known = {code: code for code in item.choice_codes()}
+    known.update(choice_lookup(item))
     for raw, code in recode.items():
         known[raw] = code
         known[normalise_label(raw)] = code
     return known
-
-
-def _position(value: str) -> int | None:
-    import re
-
-    found = re.fullmatch(r"(?:SQ|A)?0*(\d+)", value.strip(), flags=re.IGNORECASE)
-    return int(found.group(1)) if found else None
 
 
 def _code(text: str | None) -> str | None:

@@ -267,7 +267,7 @@ def _similarity(a: str, b: str) -> float:
     return max(ratio, jaccard)
 
 
-def _labels(item: Item) -> dict[str, str]:
+def choice_lookup(item: Item) -> dict[str, str]:
     """Normalised label or code → code, in every language."""
     known: dict[str, str] = {}
     for choice in item.choices or []:
@@ -312,7 +312,7 @@ def _sample_values(group: list[int], table: SourceTable, split: bool,
 def _choice_overlap(group: list[int], item: Item, table: SourceTable) -> float | None:
     if not item.type.has_choices:
         return None
-    known = _labels(item)
+    known = choice_lookup(item)
     labels = {table.columns[i].choice_text for i in group if table.columns[i].choice_text}
     split = item.type is ItemType.MULTIPLE_CHOICE
     values = _sample_values(group, table, split) | {x for x in labels if x}
@@ -328,7 +328,7 @@ def _choice_map(group: list[int], item: Item, table: SourceTable) -> dict[str, s
     split = [table.columns[i] for i in group if table.columns[i].choice is not None]
     if not split:
         return {}
-    known = _labels(item)
+    known = choice_lookup(item)
     codes = [c.code for c in item.choices or []]
     mapped: dict[str, str] = {}
     for column in split:
@@ -342,7 +342,7 @@ def _choice_map(group: list[int], item: Item, table: SourceTable) -> dict[str, s
         if code is None and item.other and any(is_other_label(c) for c in candidates if c):
             code = OTHER_CODE
         if code is None:
-            position = _position(key)
+            position = choice_position(key)
             if position is not None and 1 <= position <= len(codes) + (1 if item.other else 0):
                 code = codes[position - 1] if position <= len(codes) else OTHER_CODE
         if code is not None:
@@ -350,7 +350,7 @@ def _choice_map(group: list[int], item: Item, table: SourceTable) -> dict[str, s
     return mapped
 
 
-def _position(key: str) -> int | None:
+def choice_position(key: str) -> int | None:
     """``"3"``, ``"SQ003"``, ``"A3"`` → 3 (platforms number choices in order)."""
     found = re.fullmatch(r"(?:SQ|A)?0*(\d+)", key.strip(), flags=re.IGNORECASE)
     return int(found.group(1)) if found else None

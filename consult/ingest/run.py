@@ -20,6 +20,7 @@ from consult.errors import ConsultError, IngestFileError, Issue
 from consult.ingest.convert import Converted, RowConverter
 from consult.ingest.mapping import Mapping, draft_mapping, load_mapping, save_mapping
 from consult.ingest.sources import READERS, SourceReader, reader
+from consult.ingest.sources.text import sniff_delimiter
 from consult.project import Project
 from consult.questionnaire import Questionnaire, load_questionnaire
 from consult.store.responses import AnswerRecord
@@ -164,10 +165,8 @@ def _head(path: Path, rows: int = 6) -> list[list[str]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         text = raw[: exc.start].decode("utf-8-sig", errors="ignore")
-    first = text.splitlines()[0] if text else ""
-    delimiter = max((",", ";", "\t"), key=first.count)
     try:
-        return list(csv.reader(io.StringIO(text), delimiter=delimiter))[:rows]
+        return list(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)))[:rows]
     except csv.Error:
         return []
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
 from consult.errors import IngestFileError
 from consult.ingest.sources.base import SourceColumn, SourceTable
-from consult.ingest.sources.text import check_header, read_rows
+from consult.ingest.sources.text import check_header, iso_datetime, read_rows
 
 CENTRAL_COLUMNS = frozenset({
     "SubmissionDate", "KEY", "meta-instanceID", "SubmitterID", "SubmitterName",
@@ -153,23 +153,6 @@ def header_of(head: list[list[str]]) -> list[str]:
     return [cell.strip().lstrip("\ufeff") for cell in header]
 
 
-def iso_datetime(text: str, *, utc: bool = False) -> str | None:
-    """``text`` as ISO 8601 to the second (``""`` stays ``""``), or ``None`` if not a date.
-
-    ``utc`` marks a platform that writes UTC without saying so: the offset is added.
-    """
-    value = text.strip()
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if utc and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat(timespec="seconds")
-
-
 def normalise_dates(table: SourceTable, utc_columns: Iterable[str] = ()) -> None:
     """Rewrite the ``started_at``/``submitted_at`` cells of ``table`` as canonical dates.
 
@@ -181,11 +164,11 @@ def normalise_dates(table: SourceTable, utc_columns: Iterable[str] = ()) -> None
             continue
         bad: list[tuple[int, str]] = []
         for row, line in zip(table.rows, table.row_numbers, strict=True):
-            iso = iso_datetime(row[column.index], utc=column.name in utc)
-            if iso is None:
+            try:
+                row[column.index] = iso_datetime(row[column.index],
+                                                 zone=UTC if column.name in utc else None)
+            except ValueError:
                 bad.append((line, row[column.index]))
-            else:
-                row[column.index] = iso
         if bad:
             table.notes.append(
                 f"column {column.name}: {len(bad)} value(s) are not ISO 8601 dates (first at line "

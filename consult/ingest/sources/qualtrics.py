@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from consult.errors import IngestFileError
 from consult.ingest.sources.base import SourceColumn, SourceTable
-from consult.ingest.sources.table import check_names, fit_rows, is_dayfirst, normalise_meta
-from consult.ingest.sources.text import read_rows
+from consult.ingest.sources.table import check_names, fit_rows, normalise_meta
+from consult.ingest.sources.text import is_dayfirst, read_rows
 
 # Column ids (lower case, without spaces and "_") that hold a meta field, and
 # the same for the ImportIds of the JSON row.

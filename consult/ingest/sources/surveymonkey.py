@@ -22,10 +22,9 @@ from consult.ingest.sources.table import (
     META_NAMES,
     check_names,
     fit_rows,
-    is_dayfirst,
     normalise_meta,
 )
-from consult.ingest.sources.text import read_rows
+from consult.ingest.sources.text import is_dayfirst, read_rows
 
 META_COLUMNS = {
     "respondent id": "response_id",

@@ -24,7 +24,13 @@ from typing import Any
 
 from consult.errors import IngestFileError
 from consult.ingest.sources.base import SourceColumn, SourceTable
-from consult.ingest.sources.text import check_header, read_rows, read_text
+from consult.ingest.sources.text import (
+    check_header,
+    is_dayfirst,
+    iso_datetime,
+    read_rows,
+    read_text,
+)
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -289,53 +295,6 @@ def normalise_meta(path: Path, columns: Sequence[SourceColumn], rows: list[list[
                 row[column.index] = convert(row[column.index].strip())
             except ValueError as exc:
                 raise IngestFileError(f"{path}, line {number}, column {column.name!r}: {exc}") from None
-
-
-_DATE = re.compile(
-    r"^(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
-    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?$")
-
-
-def iso_datetime(text: str, *, dayfirst: bool = False, zone: tzinfo | None = None) -> str:
-    """``text`` (ISO, ``12/2/21 8:46``, ``09/08/2014 04:01:00 PM``, ``8.9.2014``) as ISO 8601.
-
-    Slashed dates are month-first unless ``dayfirst``; dotted dates are always
-    day-first. A date without an offset gets ``zone`` when given.
-    """
-    value = text.strip()
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = _slashed(value, dayfirst)
-    if zone is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.isoformat(timespec="seconds")
-
-
-def _slashed(value: str, dayfirst: bool) -> datetime:
-    match = _DATE.match(value)
-    if not match:
-        raise ValueError(f"{value!r} is not a date and time consult can read; write it as "
-                         "2014-09-08 16:01:00")
-    a, b, year = int(match["a"]), int(match["b"]), int(match["y"])
-    day, month = (a, b) if dayfirst or match["sep"] == "." else (b, a)
-    year += 2000 if len(match["y"]) == 2 else 0
-    hour, minute, second = int(match["H"] or 0), int(match["M"] or 0), int(match["S"] or 0)
-    if match["ampm"]:
-        pm = match["ampm"][0].lower() == "p"
-        hour = hour % 12 + (12 if pm else 0)
-    return datetime(year, month, day, hour, minute, second)
-
-
-def is_dayfirst(values: Sequence[str]) -> bool:
-    """Whether a column's slashed dates are day-first: some first number is above 12."""
-    for value in values:
-        match = _DATE.match(value.strip())
-        if match and match["sep"] != "." and int(match["a"]) > 12:
-            return True
-    return False
 
 
 _STATUS = {

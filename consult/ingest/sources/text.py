@@ -1,13 +1,16 @@
-"""Reading delimited text files safely: encoding, delimiter, malformed rows.
+"""What every source reader shares: reading delimited text safely (encoding,
+delimiter, malformed rows) and reading the dates platforms write.
 
-Shared by every CSV/TSV reader so that each platform reader only interprets
-headers and cells.
+Each platform reader then only interprets headers and cells.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from consult.errors import IngestFileError
@@ -86,3 +89,50 @@ def check_header(path: Path, header: list[str], line: int = 1) -> None:
                 f"{index + 1}); rename one in the export or the file"
             )
         seen[name] = index
+
+
+_DATE = re.compile(
+    r"^(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
+    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?$")
+
+
+def iso_datetime(text: str, *, dayfirst: bool = False, zone: tzinfo | None = None) -> str:
+    """``text`` (ISO, ``12/2/21 8:46``, ``09/08/2014 04:01:00 PM``, ``8.9.2014``) as ISO 8601.
+
+    Slashed dates are month-first unless ``dayfirst``; dotted dates are always
+    day-first. A date without an offset gets ``zone`` when given.
+    """
+    value = text.strip()
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = _slashed(value, dayfirst)
+    if zone is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.isoformat(timespec="seconds")
+
+
+def _slashed(value: str, dayfirst: bool) -> datetime:
+    match = _DATE.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a date and time consult can read; write it as "
+                         "2014-09-08 16:01:00")
+    a, b, year = int(match["a"]), int(match["b"]), int(match["y"])
+    day, month = (a, b) if dayfirst or match["sep"] == "." else (b, a)
+    year += 2000 if len(match["y"]) == 2 else 0
+    hour, minute, second = int(match["H"] or 0), int(match["M"] or 0), int(match["S"] or 0)
+    if match["ampm"]:
+        pm = match["ampm"][0].lower() == "p"
+        hour = hour % 12 + (12 if pm else 0)
+    return datetime(year, month, day, hour, minute, second)
+
+
+def is_dayfirst(values: Sequence[str]) -> bool:
+    """Whether a column's slashed dates are day-first: some first number is above 12."""
+    for value in values:
+        match = _DATE.match(value.strip())
+        if match and match["sep"] != "." and int(match["a"]) > 12:
+            return True
+    return False
