@@ -14,9 +14,6 @@ from rich.tree import Tree
 from consult.cli.common import err, out, project_of
 from consult.errors import ConsultError, ProjectNotFoundError
 from consult.questionnaire import Questionnaire, check_questionnaire, load_questionnaire
-from consult.questionnaire.markdown import to_markdown
-from consult.questionnaire.qsf import dump_yaml, import_qsf
-from consult.questionnaire.xlsform import to_xlsform
 
 app = typer.Typer(help="Check, show, export and import questionnaires.", no_args_is_help=True)
 
@@ -122,9 +119,13 @@ def export(
                            f"{', '.join(questionnaire.languages)}")
     path = output or _export_path(ctx, file, _EXPORT_SUFFIX[export_format])
     if export_format is ExportFormat.XLSFORM:
+        from consult.questionnaire.xlsform import to_xlsform
+
         to_xlsform(questionnaire, path)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
+        from consult.questionnaire.markdown import to_markdown
+
         path.write_text(to_markdown(questionnaire, lang), encoding="utf-8")
     out.print(f"Wrote {path}", markup=False)
 
@@ -152,6 +153,8 @@ def import_(
     if path.exists() and not force:
         raise ConsultError(f"{path} already exists; pass --force to overwrite it or "
                            "--output to write elsewhere")
+    from consult.questionnaire.qsf import dump_yaml, import_qsf
+
     data, issues = import_qsf(file)
     header = (f"# Imported from {file.name} by consult questionnaire import.\n"
               "# Item ids come from the Qualtrics export tags; check the labels and codes.\n")

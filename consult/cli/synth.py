@@ -12,8 +12,6 @@ import typer
 from consult.cli.common import out, project_of
 from consult.errors import ConsultError
 from consult.questionnaire import load_questionnaire
-from consult.regions import country_name
-from consult.synth import Association, generate, write_truth
 
 
 def synth(
@@ -85,6 +83,9 @@ def synth(
         raise ConsultError("--start comes after --end")
     if format not in EXPORTS:
         raise ConsultError(f"--format {format!r}: unknown; use one of {', '.join(EXPORTS)}")
+    from consult.regions import country_name
+    from consult.synth import Association, generate, write_truth
+
     plan = [Association.parse(text) for text in associate or []]
     consultation = generate(instrument, respondents, seed=seed, seeds=seeds, waves=waves,
                             junk=junk, associations=plan, start=start.date(), end=end.date())
@@ -131,6 +132,7 @@ def _respond_wave(ctx: typer.Context, wave: int, *, rate: float, seed: int, form
     from consult.store import open_store
     from consult.store.fielding import completed_codes, invitees
     from consult.store.responses import regions_by_code
+    from consult.synth import Association
     from consult.synth.exports import EXPORTS, writer
     from consult.synth.fielding import respond
 
