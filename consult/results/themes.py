@@ -49,6 +49,10 @@ class ThemeResult(_Model):
     by_region: list[ThemeSupport]
     by_role: list[ThemeSupport]
     quotes: list[Quote] = Field(description="Up to 3, closest to the theme's centre first.")
+    n_countries: Count = Field(0, description="Countries of the respondents citing the theme.")
+    best_practice: bool = Field(False, description="Marked as a best practice by the authors "
+                                                   "in themes.yaml.")
+    curated: bool = Field(False, description="Matched to a theme curated in themes.yaml.")
 
 
 class ItemThemes(_Model):
@@ -63,6 +67,35 @@ class ItemThemes(_Model):
     languages: dict[str, Count] = Field(description="Answers by detected language (`unknown` "
                                                     "for very short ones).")
     themes: list[ThemeResult] = Field(description="Most respondents first.")
+
+
+class BestPractice(_Model):
+    """A candidate best practice: a theme ranked by the support it has across the consultation."""
+
+    rank: Count = Field(description="1 for the most widely cited.")
+    item_id: str = Field(description="The free-text item the theme comes from.")
+    domain: str | None = Field(description="The item's domain id; `null` outside a domain.")
+    theme_id: str
+    label: str
+    n_respondents: Count = Field(description="Respondents citing the theme.")
+    n_countries: Count = Field(description="Countries they come from.")
+    n_regions: Count = Field(description="Regions they come from.")
+    by_region: list[ThemeSupport] = Field(description="Suppressed as in the theme.")
+    quotes: list[Quote] = Field(description="2-3 redacted quotes, attributed by region and role.")
+    marked: bool = Field(description="The authors marked it as a best practice in themes.yaml; "
+                                     "otherwise a candidate by support alone.")
+
+
+class BestPractices(_Model):
+    """``Results.best_practices``: every candidate, most widely cited first."""
+
+    ranking: str = Field(description="How candidates are ordered, in words.")
+    practices: list[BestPractice]
+
+
+def best_practices(section: dict[str, Any]) -> BestPractices | None:
+    """``Results.best_practices`` read back typed; ``None`` while it is empty."""
+    return BestPractices.model_validate(section) if section else None
 
 
 def item_themes(section: dict[str, Any]) -> dict[str, ItemThemes]:
