@@ -265,3 +265,83 @@ def test_a_version_1_database_is_upgraded_in_place(sqlite_url: str) -> None:
         columns = {c["name"] for c in sa.inspect(upgraded.engine).get_columns("respondents")}
         assert "fingerprint" in columns
         assert upgraded.counts()["respondents"] == 1
+
+
+def test_a_version_3_database_gets_lean_answers_and_keeps_them(sqlite_url: str) -> None:
+    # Answers as versions 1-3 made them: a rowid table with an item index.
+    store = open_store(sqlite_url)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE answers"))
+        conn.execute(sa.text(
+            "CREATE TABLE answers (respondent_id INTEGER NOT NULL REFERENCES respondents (id) "
+            "ON DELETE CASCADE, item_id VARCHAR(64) NOT NULL, ordinal INTEGER NOT NULL, "
+            "value TEXT NOT NULL, other_text TEXT, source_column TEXT, "
+            "PRIMARY KEY (respondent_id, item_id, ordinal))"))
+        conn.execute(sa.text("CREATE INDEX ix_answers_item ON answers (item_id)"))
+        conn.execute(sa.delete(schema.schema_version).where(schema.schema_version.c.version > 3))
+        conn.execute(sa.text("INSERT INTO respondents (id, source, source_id, finished, included) "
+                             "VALUES (7, 'web', 'old-1', 1, 1)"))
+        conn.execute(sa.text("INSERT INTO answers VALUES (7, 'q1', 0, 'yes', NULL, 'Q1'), "
+                             "(7, 'q2', 1, 'other', 'Probation', 'Q2_4')"))
+        before = conn.execute(sa.text("SELECT * FROM answers ORDER BY item_id")).all()
+    store.close()
+    with open_store(sqlite_url) as upgraded:
+        assert upgraded.schema_version() == migrations.LATEST
+        with upgraded.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT * FROM answers ORDER BY item_id")).all() == before
+            table_sql = conn.execute(sa.text(
+                "SELECT sql FROM sqlite_master WHERE name = 'answers'")).scalar_one()
+            indexes = {i["name"] for i in sa.inspect(conn).get_indexes("answers")}
+        assert "WITHOUT ROWID" in table_sql
+        assert "ix_answers_item" not in indexes
+        # The foreign key still cascades.
+        with upgraded.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM respondents WHERE id = 7"))
+        assert upgraded.counts()["answers"] == 0
+
+
+def test_write_ingest_round_trips_every_field(store: Store) -> None:
+    from consult.store.responses import (
+        AnswerRecord,
+        IngestRecord,
+        RespondentRecord,
+        load_responses,
+        write_ingest,
+    )
+
+    paris = timezone(timedelta(hours=2))
+    kept = RespondentRecord(
+        source="qualtrics", source_id="R_1", source_row=4, referral_code="CHILD1",
+        referred_by="SEED01", wave=1, language="fr", country_iso3="FRA", region="Europe",
+        started_at=datetime(2014, 9, 8, 10, 0, tzinfo=paris),
+        submitted_at=datetime(2014, 9, 8, 10, 30, tzinfo=paris), finished=True, progress=100,
+        fingerprint="f" * 64,
+        answers=(AnswerRecord("q1", "4", 0, None, "Q1"),
+                 AnswerRecord("q2", "police", 0, None, "Q2_1"),
+                 AnswerRecord("q2", "other", 3, "imams' council", "Q2_9_TEXT"),
+                 AnswerRecord("q3", FREE_TEXT, 0, None, "Q3")))
+    dropped = RespondentRecord(source="qualtrics", source_id="R_2", source_row=5, finished=False,
+                               progress=40, answers=(AnswerRecord("q1", "2", 0, None, "Q1"),),
+                               exclusions=(("incomplete", "not finished"),))
+    write_ingest(store, IngestRecord(source_format="qualtrics", file_name="export.csv",
+                                     sha256="cd" * 32, rows_read=2), [kept, dropped])
+
+    respondents, answers = load_responses(store, included_only=False)
+    first = respondents.set_index("source_id").loc["R_1"]
+    assert first["started_at"] == datetime(2014, 9, 8, 8, 0, tzinfo=UTC)
+    assert first["submitted_at"] == datetime(2014, 9, 8, 8, 30, tzinfo=UTC)
+    assert (first["finished"], first["included"], first["progress"]) == (True, True, 100)
+    assert (first["referral_code"], first["referred_by"], first["region"]) == (
+        "CHILD1", "SEED01", "Europe")
+    second = respondents.set_index("source_id").loc["R_2"]
+    assert (second["finished"], second["included"]) == (False, False)
+    mine = answers[answers["respondent_id"] == first["id"]]
+    assert list(mine.itertuples(index=False, name=None)) == [
+        (first["id"], a.item_id, a.ordinal, a.value, a.other_text) for a in kept.answers]
+    with store.engine.connect() as conn:
+        columns = conn.execute(sa.select(schema.answers.c.source_column).order_by(
+            schema.answers.c.respondent_id, schema.answers.c.item_id,
+            schema.answers.c.ordinal)).scalars().all()
+        reasons = conn.execute(sa.select(schema.exclusions.c.reason)).scalars().all()
+    assert columns == ["Q1", "Q2_1", "Q2_9_TEXT", "Q3", "Q1"]
+    assert reasons == ["incomplete"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -66,58 +67,191 @@ class RowConverter:
                        for item in questionnaire.items()}
         self._countries: dict[str, str | None] = {}
 
+    def convert_all(self, progress: Callable[[int, int], None] | None = None) -> list[Converted]:
+        """Every row of the table, converted column by column (issues go to :attr:`issues`).
+
+        A column holds few distinct values, so each distinct cell is converted
+        once and its answer records are shared by every row holding it; only
+        the rows are walked per item. Issues come out in row order.
+        """
+        table = self.table
+        n = len(table.rows)
+        width = len(table.columns)
+        grid = [row if len(row) >= width else [*row, *[""] * (width - len(row))]
+                for row in table.rows]
+        cells: list[tuple[str, ...]] = list(zip(*grid, strict=True)) if grid else []
+        if not cells:
+            cells = [("",) * n] * width
+        numbers = table.row_numbers
+        first_issue = len(self.issues)
+        countries: list[str | None] = [None] * n
+        per_item: list[list[tuple[AnswerRecord, ...]]] = []
+        for done, plan in enumerate(sorted(self._plans, key=lambda p: p.item.id)):
+            per_item.append(self._column_answers(plan, cells, numbers, countries))
+            if progress is not None:
+                progress(done + 1, len(self._plans) + 1)
+        meta = {name: [cell.strip() for cell in cells[index]] for name, index in self._meta.items()}
+        blank = [""] * n
+        response_ids, statuses = meta.get("response_id", blank), meta.get("status", blank)
+        finished, progresses = meta.get("finished", ["1"] * n), meta.get("progress", blank)
+        codes, referrers = meta.get("referral_code", blank), meta.get("referred_by", blank)
+        languages = meta.get("language", blank)
+        started, submitted = meta.get("started_at", blank), meta.get("submitted_at", blank)
+        regions: dict[str, str | None] = {}
+        ordered = len({plan.item.id for plan in self._plans}) == len(self._plans)
+        out: list[Converted] = []
+        for r in range(n):
+            row_number = numbers[r]
+            answers = [answer for item_answers in per_item for answer in item_answers[r]]
+            if not ordered:  # two mapped questions feed one item: restore the item order
+                answers.sort(key=_ANSWER_ORDER)
+            country = countries[r]
+            if country is not None and country not in regions:
+                regions[country] = region_of(country, self.scheme, self.root)
+            row_meta = {"status": statuses[r], "finished": finished[r], "progress": progresses[r],
+                        "submitted_at": submitted[r], "referral_code": codes[r],
+                        "referred_by": referrers[r]}
+            record = RespondentRecord(
+                source=self.source,
+                source_id=response_ids[r] or f"row-{row_number}",
+                source_row=row_number,
+                referral_code=_code(codes[r]),
+                referred_by=_code(referrers[r]),
+                language=languages[r] or None,
+                country_iso3=country,
+                region=regions[country] if country is not None else None,
+                started_at=self._date(started[r], row_number, "started_at"),
+                submitted_at=self._date(submitted[r], row_number, "submitted_at"),
+                finished=finished[r] not in ("0", "false", "False"),
+                progress=_int(progresses[r]),
+                fingerprint=_fingerprint(row_meta, answers),
+                answers=tuple(answers),
+            )
+            out.append(Converted(record=record, row=row_number, status=statuses[r] or "complete"))
+        self.issues[first_issue:] = sorted(self.issues[first_issue:], key=lambda i: i.row or 0)
+        if progress is not None:
+            progress(len(self._plans) + 1, len(self._plans) + 1)
+        return out
+
     def convert(self, row: list[str], row_number: int) -> Converted:
         """The record of one row (issues are added to :attr:`issues`)."""
-        meta = {name: (row[i].strip() if i < len(row) else "") for name, i in self._meta.items()}
-        answers: list[AnswerRecord] = []
-        country = None
-        for plan in self._plans:
-            item = plan.item
-            values = self._values(plan, row, row_number)
-            other_text = None
-            for i in plan.other_columns:
-                if i < len(row) and row[i].strip():
-                    other_text = row[i].strip()
-                    break
-            if not values:
-                if not (other_text and item.type.has_choices):
+        single = SourceTable(format=self.table.format, path=self.table.path,
+                             columns=self.table.columns, rows=[row], row_numbers=[row_number],
+                             multi_separator=self.table.multi_separator)
+        table, self.table = self.table, single
+        try:
+            return self.convert_all()[0]
+        finally:
+            self.table = table
+
+    def _column_answers(self, plan: _Plan, cells: list[tuple[str, ...]], numbers: list[int],
+                        countries: list[str | None]) -> list[tuple[AnswerRecord, ...]]:
+        """The answer records of one item for every row."""
+        item = plan.item
+        n = len(numbers)
+        values = self._column_values(plan, cells, numbers)
+        others: list[str | None] = [None] * n
+        for index in plan.other_columns:
+            for r, cell in enumerate(cells[index]):
+                if others[r] is None and cell and not cell.isspace():
+                    others[r] = cell.strip()
+        is_country = item.type is ItemType.COUNTRY
+        is_multiple = item.type is ItemType.MULTIPLE_CHOICE
+        has_choices = item.type.has_choices
+        codes = plan.codes
+        shared: dict[tuple[tuple[str, str], ...], tuple[AnswerRecord, ...]] = {}
+        empty: tuple[AnswerRecord, ...] = ()
+        result: list[tuple[AnswerRecord, ...]] = [empty] * n
+        for r in range(n):
+            found = values[r]
+            other_text = others[r]
+            if other_text is None:
+                if not found:
                     continue
-                # Some platforms leave the choice empty when only "please specify" was filled.
-                values = [(OTHER_CODE, plan.other_name or "")]
-            if item.type is ItemType.COUNTRY:
-                country = self._country(values[0][0], row_number, plan, values[0][1])
+                if not is_country:
+                    records = shared.get(found)
+                    if records is None:
+                        records = shared[found] = self._records(item, found, None, codes)
+                    result[r] = records
+                    continue
+            if not found:
+                if not (other_text and has_choices):
+                    continue
+                found = ((OTHER_CODE, plan.other_name or ""),)
+            if is_country:
+                country = self._country(found[0][0], numbers[r], plan, found[0][1])
                 if country is None:
                     continue
-                values = [(country, values[0][1])]
-            codes = plan.codes
+                countries[r] = country
+                found = ((country, found[0][1]),)
             # An "other" text whose box was not ticked: the text shows the intent.
-            if (other_text and item.type is ItemType.MULTIPLE_CHOICE
-                    and OTHER_CODE not in [v for v, _ in values]):
-                values.append((OTHER_CODE, plan.other_name or ""))
-            for ordinal, (value, column) in enumerate(values):
-                if item.type is ItemType.MULTIPLE_CHOICE:
-                    ordinal = codes.index(value)
-                answers.append(AnswerRecord(
-                    item_id=item.id, value=value, ordinal=ordinal,
-                    other_text=other_text if value == OTHER_CODE else None, source_column=column))
-        answers.sort(key=_ANSWER_ORDER)
-        record = RespondentRecord(
-            source=self.source,
-            source_id=meta.get("response_id") or f"row-{row_number}",
-            source_row=row_number,
-            referral_code=_code(meta.get("referral_code")),
-            referred_by=_code(meta.get("referred_by")),
-            language=(meta.get("language") or None),
-            country_iso3=country,
-            region=region_of(country, self.scheme, self.root) if country else None,
-            started_at=self._date(meta.get("started_at"), row_number, "started_at"),
-            submitted_at=self._date(meta.get("submitted_at"), row_number, "submitted_at"),
-            finished=meta.get("finished", "1") not in ("0", "false", "False"),
-            progress=_int(meta.get("progress")),
-            fingerprint=_fingerprint(meta, answers),
-            answers=tuple(answers),
-        )
-        return Converted(record=record, row=row_number, status=meta.get("status") or "complete")
+            if (other_text and is_multiple
+                    and OTHER_CODE not in [v for v, _ in found]):
+                found = (*found, (OTHER_CODE, plan.other_name or ""))
+            result[r] = self._records(item, found, other_text, codes)
+        return result
+
+    def _column_values(self, plan: _Plan, cells: list[tuple[str, ...]],
+                       numbers: list[int]) -> list[tuple[tuple[str, str], ...]]:
+        """``(value, source column)`` pairs of one item for every row, before "other" rules."""
+        n = len(numbers)
+        none: tuple[tuple[str, str], ...] = ()
+        if plan.split:
+            selected: list[list[tuple[str, str]]] = [[] for _ in range(n)]
+            for index, code in plan.split:
+                column = cells[index]
+                pick = {cell: bool(cell) and cell.strip().casefold() not in FALSE_CELLS
+                        for cell in set(column)}
+                pair = (code, plan.names[index])
+                for r, cell in enumerate(column):
+                    if pick[cell]:
+                        selected[r].append(pair)
+            return [tuple(found) if found else none for found in selected]
+        values: list[tuple[tuple[str, str], ...]] = [none] * n
+        free_text = plan.item.type is ItemType.FREE_TEXT
+        pending = list(range(n))
+        for index in plan.main:
+            column, name = cells[index], plan.names[index]
+            converted: dict[str, tuple[tuple[str, str], ...] | None] = {}
+            unresolved: list[int] = []
+            for r in pending:
+                raw = column[r]
+                if not raw or raw.isspace():
+                    unresolved.append(r)
+                    continue
+                if free_text:
+                    values[r] = ((raw, name),)  # verbatim, spaces and all
+                    continue
+                found = converted.get(raw, none) if raw in converted else self._convert_once(
+                    plan, raw, numbers[r], name, converted)
+                if found:
+                    values[r] = found
+                else:
+                    unresolved.append(r)
+            pending = unresolved
+        return values
+
+    def _convert_once(self, plan: _Plan, raw: str, row_number: int, name: str,
+                      converted: dict[str, tuple[tuple[str, str], ...] | None]
+                      ) -> tuple[tuple[str, str], ...]:
+        """Convert a distinct cell; remember it unless it raised an issue (so every row with
+        a bad value is reported)."""
+        issues_before = len(self.issues)
+        found = tuple(self._convert_cell(plan, raw.strip(), row_number, name))
+        if len(self.issues) == issues_before:
+            converted[raw] = found
+        return found
+
+    @staticmethod
+    def _records(item: Item, found: tuple[tuple[str, str], ...], other_text: str | None,
+                 codes: list[str]) -> tuple[AnswerRecord, ...]:
+        multiple = item.type is ItemType.MULTIPLE_CHOICE
+        records = [AnswerRecord(item.id, value, codes.index(value) if multiple else ordinal,
+                                other_text if value == OTHER_CODE else None, column)
+                   for ordinal, (value, column) in enumerate(found)]
+        if multiple:
+            records.sort(key=_ANSWER_ORDER)
+        return tuple(records)
 
     # ------------------------------------------------------------------ helpers
 
@@ -130,7 +264,6 @@ class RowConverter:
         other_name: str | None
         names: dict[int, str] = field(default_factory=dict)
         codes: list[str] = field(default_factory=list)
-        cache: dict[tuple[int, str], list[tuple[str, str]]] = field(default_factory=dict)
 
     def _plan(self, q: QuestionMapping, by_name: dict[str, int]) -> RowConverter._Plan:
         item = self.questionnaire.item(str(q.item))
@@ -161,31 +294,6 @@ class RowConverter:
         other_name = self.table.columns[other[0]].name if other else None
         names = {i: self.table.columns[i].name for i in [*main, *(i for i, _ in split)]}
         return RowConverter._Plan(item, main, split, other, other_name, names, item.choice_codes())
-
-    def _values(self, plan: _Plan, row: list[str], row_number: int) -> list[tuple[str, str]]:
-        item = plan.item
-        if plan.split:
-            width = len(row)
-            return [(code, plan.names[i]) for i, code in plan.split
-                    if i < width and row[i] and row[i].strip().casefold() not in FALSE_CELLS]
-        for index in plan.main:
-            raw = row[index] if index < len(row) else ""
-            if not raw or raw.isspace():
-                continue
-            if item.type is ItemType.FREE_TEXT:
-                return [(raw, plan.names[index])]  # verbatim, spaces and all
-            # A column holds few distinct values: convert each once. A value that
-            # raised an issue is not cached, so every row with it is reported.
-            cached = plan.cache.get((index, raw))
-            if cached is not None:
-                return list(cached)
-            issues_before = len(self.issues)
-            converted = self._convert_cell(plan, raw.strip(), row_number, plan.names[index])
-            if len(self.issues) == issues_before:
-                plan.cache[(index, raw)] = converted
-            if converted:
-                return list(converted)
-        return []
 
     def _convert_cell(self, plan: _Plan, cell: str, row_number: int,
                       name: str) -> list[tuple[str, str]]:

@@ -101,12 +101,34 @@ def _fielding(conn: sa.Connection) -> None:
             index.create(conn)
 
 
+def _lean_answers(conn: sa.Connection) -> None:
+    # Ingest writes millions of answers: drop the item index nothing queries,
+    # and on SQLite keep the rows in the primary key's tree (WITHOUT ROWID).
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_answers_item"))
+    if conn.dialect.name != "sqlite":
+        return
+    conn.execute(sa.text(
+        "CREATE TABLE answers_v4 ("
+        "respondent_id INTEGER NOT NULL REFERENCES respondents (id) ON DELETE CASCADE, "
+        "item_id VARCHAR(64) NOT NULL, ordinal INTEGER NOT NULL, value TEXT NOT NULL, "
+        "other_text TEXT, source_column TEXT, "
+        "PRIMARY KEY (respondent_id, item_id, ordinal)) WITHOUT ROWID"))
+    conn.execute(sa.text(
+        "INSERT INTO answers_v4 (respondent_id, item_id, ordinal, value, other_text, "
+        "source_column) SELECT respondent_id, item_id, ordinal, value, other_text, "
+        "source_column FROM answers"))
+    conn.execute(sa.text("DROP TABLE answers"))
+    conn.execute(sa.text("ALTER TABLE answers_v4 RENAME TO answers"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contacts, waves, referral codes, ingests, respondents, answers, exclusions",
               _initial),
     Migration(2, "respondents.fingerprint and ingests.raw_path, for idempotent ingest",
               _fingerprints),
     Migration(3, "messages and nominations, for fielding", _fielding),
+    Migration(4, "answers without the item index (and WITHOUT ROWID on SQLite), for fast ingest",
+              _lean_answers),
 )
 
 LATEST = MIGRATIONS[-1].version

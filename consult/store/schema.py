@@ -137,6 +137,10 @@ answers = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("other_text", sa.Text, nullable=True),
     sa.Column("source_column", sa.Text, nullable=True),
+    # SQLite keeps the rows in the primary key's B-tree itself (migration 4):
+    # one tree to write instead of a table and its key index. Nothing looks
+    # answers up by item alone, so there is no item index to maintain either.
+    sqlite_with_rowid=False,
 )
 
 exclusions = sa.Table(
@@ -149,7 +153,6 @@ exclusions = sa.Table(
     sa.Column("detail", sa.Text, nullable=True),
 )
 
-sa.Index("ix_answers_item", answers.c.item_id)
 sa.Index("ix_respondents_code", respondents.c.referral_code)
 sa.Index("ix_exclusions_respondent", exclusions.c.respondent_id)
 
