@@ -142,6 +142,53 @@ def test_a_changed_export_needs_replace(project: Project, consultation: SynthCon
     assert code == 0 and "1 replaced" in stdout
 
 
+def test_fingerprints_stored_by_consult_0_1_are_still_recognised(
+        project: Project, consultation: SynthConsultation) -> None:
+    import hashlib
+
+    import sqlalchemy as sa
+
+    from consult.ingest.convert import RowConverter
+    from consult.ingest.mapping import load_mapping
+    from consult.ingest.run import detect_format
+    from consult.store import schema
+
+    path = writer("canonical")(consultation, project.root / "export.csv")
+    assert ingest(project, path, "--accept-mapping")[0] == 0
+    # Store the fingerprints as consult 0.1 wrote them: SHA-256 of the repr of
+    # (response-level fields, (item, ordinal, value, other text) per answer).
+    questionnaire = load_questionnaire(project.questionnaire_path)
+    table = detect_format(path).read(path)
+    converter = RowConverter(table, load_mapping(project.root / "mapping" / "table.yaml",
+                                                 questionnaire),
+                             questionnaire, "r361", source=table.format)
+    old: dict[str, str] = {}
+    for row in converter.convert_all():  # a repeated response id: the first row is stored
+        old.setdefault(row.record.source_id, hashlib.sha256(repr((
+            list(row.said),
+            [(a.item_id, a.ordinal, a.value, a.other_text or "") for a in row.record.answers],
+        )).encode()).hexdigest())
+    respondents = schema.respondents
+    with open_store(project.database_url) as store, store.engine.begin() as conn:
+        for source_id, value in old.items():
+            conn.execute(respondents.update().where(respondents.c.source_id == source_id)
+                         .values(fingerprint=value))
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    role = rows[0].index("role")
+    first = next(i for i, row in enumerate(rows) if row[1] == "complete")
+    rows[first][role] = "administrative" if rows[first][role] != "administrative" else "community"
+    with (project.root / "changed.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    code, report = ingest_json(project, project.root / "changed.csv")
+    changed = [m for m in messages(report) if "already stored with different answers" in m[2]]
+    assert code == 1 and changed == [("error", first + 1, f"response {rows[first][0]} is "
+                                      "already stored with different answers")]
+    with open_store(project.database_url) as store, store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).where(
+            respondents.c.fingerprint.in_(list(old.values())))).scalar_one() == len(old)
+
+
 def test_an_error_anywhere_stores_nothing(project: Project, consultation: SynthConsultation) -> None:
     path = writer("canonical")(consultation, project.root / "export.csv")
     lines = path.read_text(encoding="utf-8").splitlines()

@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import compress
 from typing import Any
 
 from consult.errors import Issue
@@ -41,6 +42,7 @@ class Converted:
     record: RespondentRecord
     row: int
     status: str
+    said: tuple[str, ...] = ()  # the response-level fields its fingerprint covers, as read
 
 
 class RowConverter:
@@ -86,8 +88,11 @@ class RowConverter:
         first_issue = len(self.issues)
         countries: list[str | None] = [None] * n
         per_item: list[list[tuple[AnswerRecord, ...]]] = []
+        texts: list[list[str]] = []
         for done, plan in enumerate(sorted(self._plans, key=lambda p: p.item.id)):
-            per_item.append(self._column_answers(plan, cells, numbers, countries))
+            records, pieces = self._column_answers(plan, cells, numbers, countries)
+            per_item.append(records)
+            texts.append(pieces)
             if progress is not None:
                 progress(done + 1, len(self._plans) + 1)
         meta = {name: [cell.strip() for cell in cells[index]] for name, index in self._meta.items()}
@@ -97,20 +102,22 @@ class RowConverter:
         codes, referrers = meta.get("referral_code", blank), meta.get("referred_by", blank)
         languages = meta.get("language", blank)
         started, submitted = meta.get("started_at", blank), meta.get("submitted_at", blank)
-        regions: dict[str, str | None] = {}
-        ordered = len({plan.item.id for plan in self._plans}) == len(self._plans)
+        said = [_SEP_FIELD.join(fields) for fields in zip(
+            statuses, finished, progresses, submitted, codes, referrers, strict=True)]
+        answers_of = [[answer for item_answers in per_item for answer in item_answers[r]]
+                      for r in range(n)]
+        if len({plan.item.id for plan in self._plans}) < len(self._plans):
+            # Two mapped questions feed one item: restore the item order.
+            for answers in answers_of:
+                answers.sort(key=_ANSWER_ORDER)
+        parts_of = zip(*texts, strict=True) if texts else ((),) * n
+        fingerprints = [fingerprint(what, parts) for what, parts in zip(said, parts_of, strict=True)]
+        regions = {country: region_of(country, self.scheme, self.root)
+                   for country in set(countries) if country is not None}
         out: list[Converted] = []
         for r in range(n):
             row_number = numbers[r]
-            answers = [answer for item_answers in per_item for answer in item_answers[r]]
-            if not ordered:  # two mapped questions feed one item: restore the item order
-                answers.sort(key=_ANSWER_ORDER)
             country = countries[r]
-            if country is not None and country not in regions:
-                regions[country] = region_of(country, self.scheme, self.root)
-            row_meta = {"status": statuses[r], "finished": finished[r], "progress": progresses[r],
-                        "submitted_at": submitted[r], "referral_code": codes[r],
-                        "referred_by": referrers[r]}
             record = RespondentRecord(
                 source=self.source,
                 source_id=response_ids[r] or f"row-{row_number}",
@@ -124,10 +131,12 @@ class RowConverter:
                 submitted_at=self._date(submitted[r], row_number, "submitted_at"),
                 finished=finished[r] not in ("0", "false", "False"),
                 progress=_int(progresses[r]),
-                fingerprint=_fingerprint(row_meta, answers),
-                answers=tuple(answers),
+                fingerprint=fingerprints[r],
+                answers=tuple(answers_of[r]),
             )
-            out.append(Converted(record=record, row=row_number, status=statuses[r] or "complete"))
+            out.append(Converted(record=record, row=row_number, status=statuses[r] or "complete",
+                                 said=(statuses[r], finished[r], progresses[r], submitted[r],
+                                       codes[r], referrers[r])))
         self.issues[first_issue:] = sorted(self.issues[first_issue:], key=lambda i: i.row or 0)
         if progress is not None:
             progress(len(self._plans) + 1, len(self._plans) + 1)
@@ -145,35 +154,51 @@ class RowConverter:
             self.table = table
 
     def _column_answers(self, plan: _Plan, cells: list[tuple[str, ...]], numbers: list[int],
-                        countries: list[str | None]) -> list[tuple[AnswerRecord, ...]]:
-        """The answer records of one item for every row."""
+                        countries: list[str | None]
+                        ) -> tuple[list[tuple[AnswerRecord, ...]], list[str]]:
+        """The answer records of one item for every row, and the text each adds to a
+        response's fingerprint."""
         item = plan.item
         n = len(numbers)
+        empty: tuple[AnswerRecord, ...] = ()
+        if item.type is ItemType.FREE_TEXT and not plan.other_columns and len(plan.main) == 1:
+            # Verbatim, spaces and all: nothing to convert.
+            index = plan.main[0]
+            name = plan.names[index]
+            records = [(AnswerRecord(item.id, raw, 0, None, name),) if raw and not raw.isspace()
+                       else empty for raw in cells[index]]
+            head = _SEP_ANSWER + item.id + _SEP_PART + "0" + _SEP_PART
+            return records, [head + found[0].value + _SEP_PART if found else ""
+                             for found in records]
         values = self._column_values(plan, cells, numbers)
         others: list[str | None] = [None] * n
         for index in plan.other_columns:
             for r, cell in enumerate(cells[index]):
                 if others[r] is None and cell and not cell.isspace():
                     others[r] = cell.strip()
+        codes = plan.codes
+        shared: dict[tuple[tuple[str, str], ...], tuple[tuple[AnswerRecord, ...], str]] = {}
+        shared[()] = (empty, "")
+
+        def records_of(found: tuple[tuple[str, str], ...]) -> tuple[tuple[AnswerRecord, ...], str]:
+            records = self._records(item, found, None, codes)
+            shared[found] = (records, _pieces(records))
+            return shared[found]
+
         is_country = item.type is ItemType.COUNTRY
+        if not plan.other_columns and not is_country:
+            pairs = [shared.get(found) or records_of(found) for found in values]
+            return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
         is_multiple = item.type is ItemType.MULTIPLE_CHOICE
         has_choices = item.type.has_choices
-        codes = plan.codes
-        shared: dict[tuple[tuple[str, str], ...], tuple[AnswerRecord, ...]] = {}
-        empty: tuple[AnswerRecord, ...] = ()
         result: list[tuple[AnswerRecord, ...]] = [empty] * n
+        pieces: list[str] = [""] * n
         for r in range(n):
             found = values[r]
             other_text = others[r]
-            if other_text is None:
-                if not found:
-                    continue
-                if not is_country:
-                    records = shared.get(found)
-                    if records is None:
-                        records = shared[found] = self._records(item, found, None, codes)
-                    result[r] = records
-                    continue
+            if other_text is None and not is_country:
+                result[r], pieces[r] = shared.get(found) or records_of(found)
+                continue
             if not found:
                 if not (other_text and has_choices):
                     continue
@@ -189,7 +214,8 @@ class RowConverter:
                     and OTHER_CODE not in [v for v, _ in found]):
                 found = (*found, (OTHER_CODE, plan.other_name or ""))
             result[r] = self._records(item, found, other_text, codes)
-        return result
+            pieces[r] = _pieces(result[r])
+        return result, pieces
 
     def _column_values(self, plan: _Plan, cells: list[tuple[str, ...]],
                        numbers: list[int]) -> list[tuple[tuple[str, str], ...]]:
@@ -203,43 +229,44 @@ class RowConverter:
                 pick = {cell: bool(cell) and cell.strip().casefold() not in FALSE_CELLS
                         for cell in set(column)}
                 pair = (code, plan.names[index])
-                for r, cell in enumerate(column):
-                    if pick[cell]:
-                        selected[r].append(pair)
+                for r in compress(range(n), map(pick.__getitem__, column)):
+                    selected[r].append(pair)
             return [tuple(found) if found else none for found in selected]
         values: list[tuple[tuple[str, str], ...]] = [none] * n
         free_text = plan.item.type is ItemType.FREE_TEXT
-        pending = list(range(n))
+        pending: Sequence[int] = range(n)
         for index in plan.main:
             column, name = cells[index], plan.names[index]
-            converted: dict[str, tuple[tuple[str, str], ...] | None] = {}
-            unresolved: list[int] = []
-            for r in pending:
-                raw = column[r]
-                if not raw or raw.isspace():
-                    unresolved.append(r)
-                    continue
-                if free_text:
-                    values[r] = ((raw, name),)  # verbatim, spaces and all
-                    continue
-                found = converted.get(raw, none) if raw in converted else self._convert_once(
-                    plan, raw, numbers[r], name, converted)
-                if found:
-                    values[r] = found
+            if free_text:
+                for r in pending:
+                    raw = column[r]
+                    if raw and not raw.isspace():
+                        values[r] = ((raw, name),)  # verbatim, spaces and all
+            else:
+                # Convert each distinct cell once; a cell that raises an issue is
+                # converted again on each of its rows, so that every row is reported.
+                converted: dict[str, tuple[tuple[str, str], ...] | None] = {}
+                for raw in {column[r] for r in pending}:
+                    converted[raw] = (none if not raw or raw.isspace()
+                                      else self._convert_quietly(plan, raw, name))
+                if isinstance(pending, range):  # the first column: every row
+                    looked_up = list(map(converted.__getitem__, column))
                 else:
-                    unresolved.append(r)
-            pending = unresolved
+                    looked_up = [converted[column[r]] for r in pending]
+                for r, found in zip(pending, looked_up, strict=True):
+                    values[r] = (found if found is not None else tuple(self._convert_cell(
+                        plan, column[r].strip(), numbers[r], name)))
+            pending = [r for r in pending if not values[r]]
         return values
 
-    def _convert_once(self, plan: _Plan, raw: str, row_number: int, name: str,
-                      converted: dict[str, tuple[tuple[str, str], ...] | None]
-                      ) -> tuple[tuple[str, str], ...]:
-        """Convert a distinct cell; remember it unless it raised an issue (so every row with
-        a bad value is reported)."""
+    def _convert_quietly(self, plan: _Plan, raw: str,
+                         name: str) -> tuple[tuple[str, str], ...] | None:
+        """A distinct cell converted, or ``None`` when it raises an issue (left unreported)."""
         issues_before = len(self.issues)
-        found = tuple(self._convert_cell(plan, raw.strip(), row_number, name))
-        if len(self.issues) == issues_before:
-            converted[raw] = found
+        found = tuple(self._convert_cell(plan, raw.strip(), 0, name))
+        if len(self.issues) > issues_before:
+            del self.issues[issues_before:]
+            return None
         return found
 
     @staticmethod
@@ -415,12 +442,27 @@ def _int(text: str | None) -> int | None:
 
 _FINGERPRINT_META = ("status", "finished", "progress", "submitted_at", "referral_code",
                      "referred_by")
+_SEP_FIELD, _SEP_PART, _SEP_ANSWER = "\x1f", "\x1e", "\x1d"
+FINGERPRINT_PREFIX = "2:"
 
 
-def _fingerprint(meta: dict[str, str], answers: list[AnswerRecord]) -> str:
-    """SHA-256 of what the response says; ``answers`` come sorted."""
-    payload = (
-        [meta.get(k, "") for k in _FINGERPRINT_META],
-        [(a.item_id, a.ordinal, a.value, a.other_text or "") for a in answers],
-    )
+def fingerprint(said: str, pieces: Iterable[str]) -> str:
+    """What a response says, hashed: its :data:`_FINGERPRINT_META` fields joined by
+    ``\x1f``, then the :func:`_pieces` of its answers in item order.
+
+    Prefixed with the scheme (``2:``) so that fingerprints stored by earlier
+    versions (:func:`legacy_fingerprint`) are still recognised.
+    """
+    digest = hashlib.blake2b((said + _SEP_ANSWER + "".join(pieces)).encode(), digest_size=31)
+    return FINGERPRINT_PREFIX + digest.hexdigest()
+
+
+def legacy_fingerprint(said: Sequence[str], answers: Sequence[AnswerRecord]) -> str:
+    """The fingerprint consult 0.1 stored (SHA-256 of a repr), to compare with old rows."""
+    payload = (list(said), [(a.item_id, a.ordinal, a.value, a.other_text or "") for a in answers])
     return hashlib.sha256(repr(payload).encode()).hexdigest()
+
+
+def _pieces(records: Sequence[AnswerRecord]) -> str:
+    return "".join(_SEP_ANSWER + a.item_id + _SEP_PART + str(a.ordinal) + _SEP_PART + a.value
+                   + _SEP_PART + (a.other_text or "") for a in records)

@@ -19,7 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from consult.errors import ConsultError, IngestFileError, Issue
-from consult.ingest.convert import Converted, RowConverter
+from consult.ingest.convert import (
+    FINGERPRINT_PREFIX,
+    Converted,
+    RowConverter,
+    legacy_fingerprint,
+)
 from consult.ingest.mapping import Mapping, draft_mapping, load_mapping, save_mapping
 from consult.ingest.sources import READERS, SourceReader, reader
 from consult.ingest.sources.text import sniff_delimiter
@@ -245,8 +250,8 @@ def _apply_exclusions(project: Project, rows: list[Converted], issues: list[Issu
                 reasons.append(("duplicate", f"same code and answers as row {seen_answers[key]}"))
             else:
                 seen_answers[key] = row.row
-        kept.append(row if not reasons else Converted(
-            record=replace(record, exclusions=tuple(reasons)), row=row.row, status=row.status))
+        kept.append(row if not reasons else replace(
+            row, record=replace(record, exclusions=tuple(reasons))))
     return kept
 
 
@@ -259,7 +264,7 @@ def _against_store(rows: list[Converted], stored: dict[str, str | None], replace
         record = row.record
         if record.source_id not in stored:
             keep.append(row)
-        elif stored[record.source_id] == record.fingerprint:
+        elif _same(stored[record.source_id], row):
             result.unchanged += 1
         elif replace_changed:
             to_replace.append(record.source_id)
@@ -271,6 +276,13 @@ def _against_store(rows: list[Converted], stored: dict[str, str | None], replace
                 "answers", file=file, row=row.row,
                 hint="Run again with --replace to take this file's version."))
     return keep, to_replace
+
+
+def _same(stored: str | None, row: Converted) -> bool:
+    """Whether a stored fingerprint is the row's, in the scheme it was stored in."""
+    if stored is None or stored.startswith(FINGERPRINT_PREFIX):
+        return stored == row.record.fingerprint
+    return stored == legacy_fingerprint(row.said, row.record.answers)
 
 
 def _check_referrals(rows: list[Converted], known_codes: set[str], issues: list[Issue],

@@ -290,11 +290,18 @@ def normalise_meta(path: Path, columns: Sequence[SourceColumn], rows: list[list[
             continue
         convert = _converter(column.meta, (dayfirst or {}).get(column.index, False),
                              (zones or {}).get(column.index))
+        index = column.index
+        done: dict[str, str] = {}  # a meta column repeats few values: convert each once
         for row, number in zip(rows, numbers, strict=True):
+            cell = row[index]
             try:
-                row[column.index] = convert(row[column.index].strip())
-            except ValueError as exc:
-                raise IngestFileError(f"{path}, line {number}, column {column.name!r}: {exc}") from None
+                row[index] = done[cell]
+            except KeyError:
+                try:
+                    row[index] = done[cell] = convert(cell.strip())
+                except ValueError as exc:
+                    raise IngestFileError(
+                        f"{path}, line {number}, column {column.name!r}: {exc}") from None
 
 
 _STATUS = {

@@ -58,6 +58,37 @@ def read_rows(path: Path, delimiter: str | None = None) -> tuple[list[list[str]]
     """
     text = read_text(path)
     sep = delimiter or sniff_delimiter(text)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True))
+        starts = _row_starts(rows, text)
+    except csv.Error:
+        starts = None
+    if starts is None:  # broken quoting, or line breaks the quick count cannot place
+        rows, starts = _read_rows_line_by_line(path, text, sep)
+    # A blank line at the end is not a row.
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+        starts.pop()
+    return rows, starts
+
+
+def _row_starts(rows: list[list[str]], text: str) -> list[int] | None:
+    """The 1-based line where each row starts, from the line breaks inside its cells.
+
+    ``None`` when the count does not add up to the file's lines (bare carriage
+    returns, for example): the caller then reads line by line.
+    """
+    starts: list[int] = []
+    line = 1
+    for row in rows:
+        starts.append(line)
+        joined = "".join(row)
+        line += 1 + (joined.count("\n") if "\n" in joined else 0)
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    return starts if line - 1 == lines and text.count("\r") == text.count("\r\n") else None
+
+
+def _read_rows_line_by_line(path: Path, text: str, sep: str) -> tuple[list[list[str]], list[int]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     rows: list[list[str]] = []
     starts: list[int] = []
@@ -72,10 +103,6 @@ def read_rows(path: Path, delimiter: str | None = None) -> tuple[list[list[str]]
             f"{path}, line {reader.line_num}: the file is malformed ({exc}); it may be "
             "truncated: export it again"
         ) from None
-    # A blank line at the end is not a row.
-    while rows and not any(cell.strip() for cell in rows[-1]):
-        rows.pop()
-        starts.pop()
     return rows, starts
 
 
