@@ -8,13 +8,11 @@ all.
 from __future__ import annotations
 
 import csv
-import gc
 import hashlib
 import io
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from consult.ingest.sources import READERS, SourceReader, reader
 from consult.ingest.sources.text import sniff_delimiter
 from consult.project import Project
 from consult.questionnaire import Questionnaire, load_questionnaire
+from consult.store.bulk import collector_paused
 from consult.store.responses import AnswerRecord
 
 Progress = Callable[[int, int], None]
@@ -80,7 +79,7 @@ def ingest_file(project: Project, path: Path, *, format: str | None = None,
     if earlier is not None:
         return IngestResult(file=path, status="already", ingest_id=earlier)
 
-    with _collector_paused():
+    with collector_paused():
         return _ingest(project, path, sha256, questionnaire, format, mapping_name, accept_mapping,
                        replace_changed, progress, before_commit)
 
@@ -163,23 +162,6 @@ def detect_format(path: Path) -> SourceReader:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while millions of small objects are made.
-
-    Ingest makes rows, cells and answer records, none of them in reference
-    cycles; with the collector on, each of its passes walks every one of them
-    again, which made a 100,000-row ingest several times slower than linear.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _sha256(path: Path) -> str:

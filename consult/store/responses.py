@@ -6,15 +6,15 @@ through :func:`load_responses`, which never touches ``contacts``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 
 from consult.store import schema
+from consult.store.bulk import collector_paused, insert_many, read_frame
 from consult.store.db import Store
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def write_ingest(store: Store, ingest: IngestRecord, respondents: Sequence[Respo
                 conn.execute(r.delete().where(r.c.source == source,
                                               r.c.source_id.in_(ids[start:start + 500])))
         if respondents:
-            _insert_many(conn, r, _RESPONDENT_COLUMNS,
+            insert_many(conn, r, _RESPONDENT_COLUMNS,
                          [_respondent_row(resp, ingest_id) for resp in respondents])
             keys = conn.execute(
                 sa.select(r.c.id, r.c.source, r.c.source_id).where(r.c.ingest_id == ingest_id)
@@ -142,7 +142,7 @@ def write_ingest(store: Store, ingest: IngestRecord, respondents: Sequence[Respo
                                        for reason, detail in resp.exclusions]
             # Millions of rows: plain tuples straight to the driver (answers have no
             # typed columns), made as the driver asks for them.
-            _insert_many(conn, schema.answers, _ANSWER_COLUMNS,
+            insert_many(conn, schema.answers, _ANSWER_COLUMNS,
                          ((rid, *answer) for resp in respondents
                           for rid in (id_of[(resp.source, resp.source_id)],)
                           for answer in resp.answers))
@@ -177,12 +177,12 @@ def load_responses(store: Store, *, included_only: bool = True) -> tuple[pd.Data
         query = query.where(r.c.included.is_(True))
         answers_query = answers_query.join(r, r.c.id == a.c.respondent_id).where(
             r.c.included.is_(True))
-    with store.engine.connect() as conn:
-        respondents = pd.DataFrame(conn.execute(query).mappings().all(),
-                                   columns=[c.name for c in columns])
-        answers = pd.DataFrame(conn.execute(answers_query).mappings().all(),
-                               columns=["respondent_id", "item_id", "ordinal", "value",
-                                        "other_text"])
+    with store.engine.connect() as conn, collector_paused():
+        respondents = pd.DataFrame.from_records(conn.execute(query).all(),
+                                                columns=[c.name for c in columns])
+        answers = read_frame(conn, answers_query,
+                             ("respondent_id", "item_id", "ordinal", "value", "other_text"),
+                             integers=("respondent_id", "ordinal"))
     return respondents, answers
 
 
@@ -206,49 +206,6 @@ def _respondent_row(resp: RespondentRecord, ingest_id: int) -> tuple[Any, ...]:
             resp.referred_by, resp.wave, resp.language, resp.country_iso3, resp.region,
             resp.started_at, resp.submitted_at, resp.finished, resp.progress, resp.included,
             resp.fingerprint)
-
-
-def _insert_many(conn: sa.Connection, table: sa.Table, names: Sequence[str],
-                 rows: Iterable[tuple[Any, ...]]) -> None:
-    """INSERT ``rows`` (tuples in the order of ``names``) straight through the driver.
-
-    Core's own executemany spends more time per row than SQLite takes to store
-    it; here each typed column's bind processor (dates as UTC, booleans) is
-    applied once per value and nothing else is done per row.
-    """
-    dialect = conn.dialect
-    processors = [(i, p) for i, name in enumerate(names)
-                  if (p := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))]
-    if processors:
-        def process(row: tuple[Any, ...]) -> tuple[Any, ...]:
-            values = list(row)
-            for i, processor in processors:
-                values[i] = processor(values[i])
-            return tuple(values)
-        rows = map(process, rows)
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    one = f"({', '.join([mark] * len(names))})"
-    insert = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-    # Many rows per statement: both SQLite and PostgreSQL then spend their time
-    # storing rows rather than stepping one statement per row (about 40% less
-    # time on SQLite for millions of answers). The DBAPI cursor of this
-    # connection (so, this transaction) takes the batches as they are made.
-    full = insert + ", ".join([one] * _ROWS_PER_INSERT)
-    pending = iter(rows)
-    batches = iter(lambda: list(islice(pending, _ROWS_PER_INSERT)), [])
-    cursor = conn.connection.cursor()
-    try:
-        for batch in batches:
-            flat = list(chain.from_iterable(batch))
-            if len(batch) == _ROWS_PER_INSERT:
-                cursor.execute(full, flat)
-            else:
-                cursor.execute(insert + ", ".join([one] * len(batch)), flat)
-    finally:
-        cursor.close()
-
-
-_ROWS_PER_INSERT = 100  # x 16 columns at most: far below SQLite's 32,766 parameters
 
 
 def regions_by_code(store: Store) -> dict[str, str]:
