@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from test_web_helpers import Respondent, csrf_of, make_project, running
+from test_web_helpers import Respondent, csrf_of, make_project, running, stored
 
 from consult.project import DATABASE_ENV, Project
 from consult.questionnaire.load import load_questionnaire
 from consult.sampling.codes import display, new_code
 from consult.sampling.waves import close_wave
-from consult.store import fielding, open_store, schema
+from consult.store import fielding, open_store
 from consult.store.web import web_draft
 from consult.web.app import create_app
 
@@ -47,18 +45,6 @@ def respondent(base: str) -> Iterator[Respondent]:
     person = Respondent(base)
     yield person
     person.close()
-
-
-def stored(project: Project, code: str) -> tuple[Any, dict[str, list[Any]]]:
-    """The respondent row of ``code`` and its answers by item."""
-    with open_store(project.database_url) as store, store.engine.connect() as conn:
-        r, a = schema.respondents, schema.answers
-        row = conn.execute(sa.select(r).where(r.c.source_id == code)).one()
-        answers: dict[str, list[Any]] = {}
-        for ans in conn.execute(sa.select(a).where(a.c.respondent_id == row.id)
-                                .order_by(a.c.item_id, a.c.ordinal)):
-            answers.setdefault(ans.item_id, []).append(ans)
-    return row, answers
 
 
 def test_complete_r361_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -293,9 +279,19 @@ def test_nomination_errors_are_shown_and_nothing_is_cut(project: Project, codes:
     long_name = respondent.post("/nominate", {"name": "N" * 201, "email": "n@example.org"},
                                 "/thanks")
     assert long_name.status_code == 422
-    assert "Name: Please shorten your answer to at most 200 characters." in long_name.text
+    assert "<title>Error: Thank you" in long_name.text
+    assert '<a href="#name">Name – Please shorten your answer to at most 200 characters.</a>' \
+        in long_name.text
+    assert '<p class="error" id="name-error">Please shorten your answer to at most 200 ' \
+        'characters.</p>' in long_name.text
+    assert 'aria-invalid="true" aria-describedby="name-error"' in long_name.text
+    assert 'value="n@example.org"' in long_name.text  # what was typed is kept
+    respondent.client.get("/thanks?lang=fr")
     bad_email = respondent.post("/nominate", {"name": XSS, "email": "not-an-address"}, "/thanks")
-    assert bad_email.status_code == 422 and 'id="nomination-error"' in bad_email.text
-    assert XSS not in bad_email.text
+    assert bad_email.status_code == 422 and 'id="email-error"' in bad_email.text
+    assert "Veuillez saisir une adresse électronique de la forme nom@example.org." \
+        in bad_email.text
+    assert 'id="name-error"' not in bad_email.text
+    assert XSS not in bad_email.text and "&lt;script&gt;" in bad_email.text
     with open_store(project.database_url) as store:
         assert fielding.nominations(store) == []

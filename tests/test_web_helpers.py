@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 import uvicorn
 
 from consult.project import Project, init_project, load_project
@@ -23,7 +24,7 @@ from consult.questionnaire.load import load_questionnaire
 from consult.questionnaire.model import ItemType, Questionnaire
 from consult.sampling.seeds import add_seed
 from consult.sampling.waves import open_wave
-from consult.store import open_store
+from consult.store import open_store, schema
 from consult.web.form import pages
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -59,6 +60,18 @@ def make_project(root: Path, seeds: int = 3) -> tuple[Project, list[str]]:
                           languages=["en", "fr"]).code for n in range(seeds)]
         open_wave(store, 0, child_codes=3)
     return project, codes
+
+
+def stored(project: Project, code: str) -> tuple[Any, dict[str, list[Any]]]:
+    """The respondent row of ``code`` and its answers by item, in choice order."""
+    with open_store(project.database_url) as store, store.engine.connect() as conn:
+        r, a = schema.respondents, schema.answers
+        row = conn.execute(sa.select(r).where(r.c.source_id == code)).one()
+        answers: dict[str, list[Any]] = {}
+        for ans in conn.execute(sa.select(a).where(a.c.respondent_id == row.id)
+                                .order_by(a.c.item_id, a.c.ordinal)):
+            answers.setdefault(ans.item_id, []).append(ans)
+    return row, answers
 
 
 def csrf_of(response: httpx.Response) -> str:

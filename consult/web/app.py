@@ -18,7 +18,9 @@ import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consult.errors import ConsultError
 from consult.project import Project
@@ -27,12 +29,19 @@ from consult.questionnaire.model import ItemType, Questionnaire
 from consult.resources import shipped_dir
 from consult.sampling.codes import is_valid, normalise
 from consult.sampling.nominations import add_nomination
-from consult.sampling.referrals import issue_child_codes, personal_link
+from consult.sampling.referrals import personal_link
 from consult.sampling.setup import FieldingSetup, fielding_setup
 from consult.store import fielding, open_store
 from consult.store.db import Store
 from consult.store.fielding import Invitee
-from consult.store.web import PageSave, SubmissionClosed, code_completed, save_web_page, web_draft
+from consult.store.web import (
+    PageSave,
+    SubmissionClosed,
+    WebDraft,
+    code_completed,
+    save_web_page,
+    web_draft,
+)
 from consult.web.form import (
     OTHER_SUFFIX,
     Answers,
@@ -44,6 +53,8 @@ from consult.web.form import (
     read_page,
     records_of,
 )
+from consult.web.nominees import NOMINEE_LIMITS, nominee_errors
+from consult.web.referrals import ChildCodes
 from consult.web.security import (
     COOKIE_NAME,
     SECURITY_HEADERS,
@@ -59,7 +70,7 @@ MAX_BODY = 512 * 1024
 MAX_FIELDS = 500
 MAX_VALUE = 100_000
 FormData = dict[str, list[str]]
-NOMINEE_LIMITS = {"name": 200, "email": 254, "organisation": 200}
+CHILD_CODES_LOCK = "web-referrals.lock"
 
 
 @dataclass
@@ -76,6 +87,7 @@ class WebForm:
     limiter: RateLimiter
     secure_cookies: bool
     countries: CountryResolver
+    child_codes: ChildCodes
 
     @property
     def total(self) -> int:
@@ -94,12 +106,15 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
     questionnaire = load_questionnaire(project.questionnaire_path)
     languages = [lang for lang in project.settings.project.languages
                  if lang in questionnaire.languages] or list(questionnaire.languages)
+    store = open_store(project.database_url)
+    setup = fielding_setup(project)
     form = WebForm(
         project=project, questionnaire=questionnaire, pages=pages(questionnaire),
-        store=open_store(project.database_url), setup=fielding_setup(project),
+        store=store, setup=setup,
         languages=languages, signer=Signer(secret or load_secret(project.cache_dir)),
         limiter=RateLimiter(code_attempts, attempt_window), secure_cookies=secure_cookies,
-        countries=CountryResolver())
+        countries=CountryResolver(),
+        child_codes=ChildCodes(store, setup.child_codes, project.cache_dir / CHILD_CODES_LOCK))
     env = _environment(project.root / "templates")
     app = FastAPI(title="consult web form", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.form = form
@@ -109,6 +124,7 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
         language = _language(form, session)
         html = env.get_template(f"web/{template}").render(
             t=words(language), lang=language, languages=form.languages,
+            language_names={code: message("language_name", code) for code in form.languages},
             title_text=questionnaire.text(questionnaire.title, language),
             csrf=form.signer.csrf_token(session), path=request.url.path, **context)
         response = HTMLResponse(html, status_code=status)
@@ -125,11 +141,7 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
         _set_cookie(form, response, session)
         return response
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
@@ -175,7 +187,7 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
         if form.limiter.blocked(client):
             return explain(request, session, "rate", 429)
         code = normalise(typed)
-        problem = _code_problem(form.store, code)
+        problem = _code_state(form.store, code).problem
         if problem in ("invalid", "unknown"):
             form.limiter.fail(client)
         if problem is not None:
@@ -227,7 +239,7 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
         ready = _ready(form, session, number)
         if isinstance(ready, str):
             return redirect(session, ready)
-        values, others = ready
+        values, others = ready.values, ready.others
         page = form.pages[number - 1]
         shown = {item.id: _as_list(values.get(item.id)) for item in page.items}
         for item in page.items:
@@ -244,11 +256,10 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
         ready = _ready(form, session, number)
         if isinstance(ready, str):
             return redirect(session, ready)
-        stored, _ = ready
         assert session.code is not None
         page = form.pages[number - 1]
         page_ids = {item.id for item in page.items}
-        known = {k: v for k, v in stored.items() if k not in page_ids}
+        known = {k: v for k, v in ready.values.items() if k not in page_ids}
         language = _language(form, session)
         posted = read_page(page, data, known, language, form.countries)
         if posted.errors:
@@ -260,9 +271,8 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
         merged: Answers = {**known, **posted.values}
         hidden = set(hidden_items(form.questionnaire, merged))
         kept = {k: v for k, v in posted.values.items() if k not in hidden}
-        draft = web_draft(form.store, session.code)
+        draft, invitee = ready.state.draft, ready.state.invitee
         done = max(_pages_done(form, draft.progress if draft else None), number)
-        invitee = fielding.find_code(form.store, session.code)
         assert invitee is not None  # _ready checked the code
         country = next((str(kept[i.id]) for i in page.items
                         if i.type is ItemType.COUNTRY and i.id in kept), None)
@@ -293,7 +303,7 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
 
     @app.get("/thanks")
     def thanks(request: Request) -> Response:
-        return thanks_page(request, _session(form, request), error="", done=False)
+        return thanks_page(request, _session(form, request))
 
     @app.post("/nominate")
     def nominate(request: Request, data: Annotated[FormData, Depends(_form_data)]) -> Response:
@@ -302,39 +312,60 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
             return explain(request, session, "forbidden", 403)
         if session.code is None or not code_completed(form.store, session.code):
             return redirect(session, "/continue")
-        fields = {name: _one(data, name, MAX_VALUE) for name in ("name", "email", "organisation")}
+        nominee = {name: _one(data, name, MAX_VALUE) for name in NOMINEE_LIMITS}
         language = _language(form, session)
-        too_long = [name for name, limit in NOMINEE_LIMITS.items() if len(fields[name]) > limit]
-        if too_long:
-            return thanks_page(request, session, status=422, done=False, error="; ".join(
-                f"{message('nominee_' + name, language)}: "
-                f"{message('too_long', language, limit=NOMINEE_LIMITS[name])}"
-                for name in too_long))
+        errors = nominee_errors(nominee, language, form.setup.languages)
+        if errors:
+            return thanks_page(request, session, status=422, errors=errors, nominee=nominee)
         try:
-            add_nomination(form.store, form.setup, session.code, fields["name"],
-                           fields["email"], fields["organisation"], language=language,
+            add_nomination(form.store, form.setup, session.code, nominee["name"],
+                           nominee["email"], nominee["organisation"], language=language,
                            now=_now())
         except ConsultError as exc:
-            return thanks_page(request, session, error=str(exc), done=False,
-                               status=422)
-        return thanks_page(request, session, error="", done=True)
+            return thanks_page(request, session, status=422, error=str(exc), nominee=nominee)
+        return thanks_page(request, session, done=True)
 
-    def thanks_page(request: Request, session: Session, error: str, done: bool,
-                    status: int = 200) -> Response:
+    def thanks_page(request: Request, session: Session, *, status: int = 200, done: bool = False,
+                    error: str = "", errors: dict[str, str] | None = None,
+                    nominee: dict[str, str] | None = None) -> Response:
         if session.code is None:
             return redirect(session, "/")
         draft = web_draft(form.store, session.code)
         if draft is None or not draft.finished:
             return redirect(session, "/continue")
         links = [personal_link(form.setup.link_template, child.code)
-                 for child in _child_codes(form, session.code)]
+                 for child in form.child_codes.of(session.code)]
         return render(request, session, "thanks.html", status, links=links, nomination_error=error,
-                      nominated=done)
+                      nomination_errors=errors or {}, nominee=nominee or {}, nominated=done,
+                      nominee_limits=NOMINEE_LIMITS)
 
     return app
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+class SecurityHeaders:
+    """ASGI middleware adding :data:`SECURITY_HEADERS` to every response.
+
+    Plain ASGI rather than ``@app.middleware("http")``, whose request and
+    response wrapping costs more per request than the rest of a page view.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(SECURITY_HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 async def _form_data(request: Request) -> FormData:
@@ -381,50 +412,63 @@ def _set_cookie(form: WebForm, response: Response, session: Session) -> None:
                         secure=form.secure_cookies, samesite="lax", path="/")
 
 
-def _code_problem(store: Store, code: str) -> str | None:
-    """Why ``code`` cannot be used: invalid, unknown, completed or closed; ``None`` if it can."""
+@dataclass(frozen=True)
+class CodeState:
+    """What the store holds for a code: its holder, its web draft, and why it cannot be used.
+
+    ``problem`` is ``invalid``, ``unknown``, ``completed``, ``closed`` or ``None``.
+    """
+
+    problem: str | None
+    invitee: Invitee | None = None
+    draft: WebDraft | None = None
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A page that may be shown now: the code's state and its stored answers."""
+
+    state: CodeState
+    values: Answers
+    others: dict[str, str]
+
+
+def _code_state(store: Store, code: str) -> CodeState:
+    """Read once per request what the handlers need to know about ``code``."""
     if not is_valid(code):
-        return "invalid"
+        return CodeState("invalid")
     invitee = fielding.find_code(store, code)
     if invitee is None:
-        return "unknown"
-    if code_completed(store, code):
-        return "completed"
+        return CodeState("unknown")
+    draft = web_draft(store, code)
+    if (draft is not None and draft.finished) or code_completed(store, code):
+        return CodeState("completed", invitee, draft)
     wave = next((w for w in fielding.waves(store) if w.number == invitee.wave), None)
     if wave is not None and wave.closed_at is not None:
-        return "closed"
-    return None
+        return CodeState("closed", invitee, draft)
+    return CodeState(None, invitee, draft)
 
 
-def _ready(form: WebForm, session: Session, number: int) -> str | tuple[Answers, dict[str, str]]:
-    """The stored answers when page ``number`` may be shown now; else where to go instead."""
+def _ready(form: WebForm, session: Session, number: int) -> str | Ready:
+    """The code's state and answers when page ``number`` may be shown now; else where to go."""
     if session.code is None:
         return "/"
-    if _code_problem(form.store, session.code) is not None:
-        return "/thanks" if code_completed(form.store, session.code) else "/"
-    draft = web_draft(form.store, session.code)
-    done = _pages_done(form, draft.progress if draft else None)
+    state = _code_state(form.store, session.code)
+    if state.problem is not None:
+        return "/thanks" if state.problem == "completed" else "/"
+    done = _pages_done(form, state.draft.progress if state.draft else None)
     if done == 0 and not session.consent:
         return "/consent"
     if not 1 <= number <= min(done + 1, form.total):
         return "/continue"
-    if draft is None:
-        return {}, {}
-    return answers_of(draft.answers, form.questionnaire)
+    if state.draft is None:
+        return Ready(state, {}, {})
+    values, others = answers_of(state.draft.answers, form.questionnaire)
+    return Ready(state, values, others)
 
 
 def _pages_done(form: WebForm, progress: int | None) -> int:
     return round((progress or 0) * form.total / 100)
-
-
-def _child_codes(form: WebForm, code: str) -> list[Invitee]:
-    invitee = fielding.find_code(form.store, code)
-    if invitee is None:
-        return []
-    issue_child_codes(form.store, form.setup.child_codes, parent_waves=[invitee.wave],
-                      now=_now())
-    return [child for child in fielding.invitees(form.store, waves=[invitee.wave + 1])
-            if child.parent_code == code and child.contact_id is None]
 
 
 def _region(form: WebForm, iso3: str) -> str | None:

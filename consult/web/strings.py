@@ -54,6 +54,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "next": "Save and continue",
         "finish": "Submit my answers",
         "previous": "Previous page",
+        "error_prefix": "Error: ",
         "errors_title": "There is a problem on this page",
         "required": "Please answer this question.",
         "bad_choice": "Please choose one of the options given.",
@@ -80,6 +81,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "nominee_organisation": "Organisation (optional)",
         "nominate": "Nominate",
         "nominated": "Thank you: your nomination was recorded.",
+        "nominee_name_missing": "Please enter your colleague's name.",
+        "nominee_email_missing": "Please enter your colleague's e-mail address.",
+        "nominee_email_invalid": "Please enter an e-mail address in the form name@example.org.",
     },
     "fr": {
         "language_name": "Français",
@@ -128,6 +132,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "next": "Enregistrer et continuer",
         "finish": "Envoyer mes réponses",
         "previous": "Page précédente",
+        "error_prefix": "Erreur : ",
         "errors_title": "Cette page comporte une erreur",
         "required": "Veuillez répondre à cette question.",
         "bad_choice": "Veuillez choisir l’une des options proposées.",
@@ -154,6 +159,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "nominee_organisation": "Organisation (facultatif)",
         "nominate": "Proposer",
         "nominated": "Merci : votre proposition a été enregistrée.",
+        "nominee_name_missing": "Veuillez indiquer le nom de votre collègue.",
+        "nominee_email_missing": "Veuillez indiquer l’adresse électronique de votre collègue.",
+        "nominee_email_invalid": "Veuillez saisir une adresse électronique de la forme "
+                                 "nom@example.org.",
     },
 }
 
