@@ -345,3 +345,19 @@ def test_write_ingest_round_trips_every_field(store: Store) -> None:
         reasons = conn.execute(sa.select(schema.exclusions.c.reason)).scalars().all()
     assert columns == ["Q1", "Q2_1", "Q2_9_TEXT", "Q3", "Q1"]
     assert reasons == ["incomplete"]
+
+
+def test_a_failed_first_web_save_leaves_no_draft_behind(store: Store) -> None:
+    from consult.store.responses import AnswerRecord
+    from consult.store.web import PageSave, save_web_page
+
+    twice = AnswerRecord("q1", "yes", 0, None, None)  # the same answer key twice: refused
+    page = PageSave(code="ABCD2345", wave=1, referred_by=None, language="en",
+                    answers=[twice, twice], clear_items={"q1"}, progress=10, finished=False,
+                    now=T0)
+    with pytest.raises(IntegrityError):
+        save_web_page(store, page)
+    # The respondent row made for the first save went with the rest of the transaction.
+    assert store.counts()["respondents"] == 0
+    save_web_page(store, PageSave(**{**page.__dict__, "answers": [twice]}))
+    assert (store.counts()["respondents"], store.counts()["answers"]) == (1, 1)

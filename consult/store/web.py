@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from consult.errors import StoreError
 from consult.store import schema
@@ -100,17 +100,17 @@ def save_web_page(store: Store, page: PageSave) -> None:
         rid = conn.execute(sa.select(r.c.id).where(
             r.c.source == SOURCE, r.c.source_id == page.code)).scalar()
         if rid is None:
-            try:
-                with conn.begin_nested():
-                    rid = conn.execute(r.insert().values(
-                        source=SOURCE, source_id=page.code, referral_code=page.code,
-                        referred_by=page.referred_by, wave=page.wave, language=page.language,
-                        started_at=page.now, finished=False, included=False, progress=0,
-                    ).returning(r.c.id)).scalar_one()
-            except IntegrityError:
-                # Another device saved its first page at the same moment: use that row.
-                rid = conn.execute(sa.select(r.c.id).where(
-                    r.c.source == SOURCE, r.c.source_id == page.code)).scalar_one()
+            # Another device may save its first page at the same moment: then its row
+            # is used. No SAVEPOINT to catch the clash: with Python's sqlite3 driver a
+            # savepoint before the first write would commit on its own.
+            first = _insert_ignoring_conflict(conn, r).values(
+                source=SOURCE, source_id=page.code, referral_code=page.code,
+                referred_by=page.referred_by, wave=page.wave, language=page.language,
+                started_at=page.now, finished=False, included=False, progress=0,
+            ).on_conflict_do_nothing(index_elements=["source", "source_id"])
+            conn.execute(first)
+            rid = conn.execute(sa.select(r.c.id).where(
+                r.c.source == SOURCE, r.c.source_id == page.code)).scalar_one()
         values: dict[str, object] = {"language": page.language, "progress": page.progress}
         if page.country_iso3 is not None:
             values |= {"country_iso3": page.country_iso3, "region": page.region}
@@ -135,3 +135,14 @@ def save_web_page(store: Store, page: PageSave) -> None:
             rc = schema.referral_codes
             conn.execute(rc.update().where(rc.c.code == page.code, rc.c.used_at.is_(None))
                          .values(used_at=page.now))
+
+
+def _insert_ignoring_conflict(conn: sa.Connection, table: sa.Table) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
