@@ -326,9 +326,21 @@ def _toml_str(value: str) -> str:
 
 
 THEMES_STUB = """\
-# Curated themes: the authors' decisions about machine-found themes
-# (rename, merge, split, exclude, mark as best practice, pin a quote).
-# `consult themes fit` keeps these decisions across re-fits.
+# Curated themes: the authors' decisions about the themes `consult themes fit` finds.
+# Each fit appends the themes it finds that match no entry here, with status: proposed.
+# Edit entries in place; consult never rewrites or removes them (docs/themes.md).
+#   id             stable name: keep it (merge and split_from refer to it)
+#   item           the free-text question the theme belongs to
+#   status         proposed (found by the machine) or curated (yours)
+#   label          the theme's name in results and reports: rename it here
+#   exclude        true: leave the theme out of results and best practices
+#   best_practice  true: flag it as a best practice
+#   pin            a quote, or part of one, to show first
+#   merge          [ids]: fold these themes of the same item into this one
+#   split_from     id: a new theme taking answers from that theme: those containing
+#   words          one of these words, or nearer to
+#   seeds          these texts than to that theme's anchors
+#   anchors        answers (redacted) that define the theme: a re-fit finds it by them
 themes: []
 """
 

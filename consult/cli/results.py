@@ -50,8 +50,14 @@ def show(
         _sample(results)
     elif section == "items":
         _items(results)
+    elif section == "best_practices" and results.best_practices:
+        from consult.cli.themes import print_best_practices
+        from consult.results.themes import BestPractices
+
+        print_best_practices(BestPractices.model_validate(results.best_practices), top=1000)
     elif section in ("chains", "themes", "best_practices"):
-        content = getattr(results, section)
+        content = (results.chains.model_dump(mode="json") if section == "chains"
+                   else getattr(results, section))
         out.print(json.dumps(content, indent=2, sort_keys=True) if content
                   else f"{section}: empty (filled by a later version of consult)", markup=False)
     elif section in ids:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consult.cli.common import out, project_of
+from consult.cli.common import err, out, project_of
 from consult.errors import ConsultError
+
+if TYPE_CHECKING:
+    from consult.results.themes import BestPractices
 
 app = typer.Typer(help="Find themes in free-text answers and check them against human coding.",
                   no_args_is_help=True)
@@ -27,13 +30,20 @@ def fit(
     threshold: Annotated[float, typer.Option(
         "--threshold", help="Cosine distance at which discovered themes stop merging: larger "
                             "gives fewer, broader themes.")] = 0.55,
+    model: Annotated[Path | None, typer.Option(
+        "--model", file_okay=False,
+        help="A local sentence-transformers model folder (default: the shipped "
+             "all-MiniLM-L6-v2), e.g. a multilingual one.")] = None,
 ) -> None:
-    """Fit themes on the stored free-text answers; write out/themes.csv and results.json.
+    """Fit themes on the stored free-text answers; apply themes.yaml; write CSV and results.json.
 
     Non-answers ("N/A", "no comment" ...) are set aside and counted. Each
-    answer gets its best theme and any theme nearly as close. Quotes are
-    redacted (e-mail addresses, phone numbers, titled names) and attributed
-    only by region and role; support by region and role is suppressed below
+    answer gets its best theme and any theme nearly as close. The authors'
+    decisions in themes.yaml (rename, merge, split, exclude, best practice,
+    pin) are applied to the themes found again; new themes are appended to
+    themes.yaml as proposals; conflicts are listed. Quotes are redacted
+    (contacts, titled names, institutions, places) and attributed only by
+    region and role; support by region and role is suppressed below
     [disclosure] threshold. Embeddings are cached in .consult/embeddings.
 
     Example: consult themes fit acc_practice rec_practice --threshold 0.6
@@ -41,10 +51,24 @@ def fit(
     from consult.analysis.text.run import fit_project_themes
 
     done = fit_project_themes(project_of(ctx), items or (), codebook=codebook,
-                              threshold=threshold, progress=sys.stderr.isatty())
+                              threshold=threshold, model_dir=model,
+                              progress=sys.stderr.isatty())
     for item_id, found in done.items.items():
-        out.print(f"{item_id}: {len(found.themes)} themes from {found.n_answers} answers "
+        curated = sum(t.curated for t in found.themes)
+        out.print(f"{item_id}: {len(found.themes)} themes ({curated} curated, "
+                  f"{len(found.excluded)} excluded) from {found.n_answers} answers "
                   f"({found.n_non_answers} non-answers set aside)", markup=False)
+    for issue in done.issues:
+        if issue.severity != "info":
+            err.print(f"  {issue.severity}: {issue}", markup=False)
+    notices = sum(i.severity == "info" for i in done.issues)
+    if notices:
+        err.print(f"  note: {notices} proposals of earlier fits not found this time; they "
+                  "stay in themes.yaml (delete those no longer useful)", markup=False)
+    if done.proposed:
+        out.print(f"{len(done.proposed)} new themes proposed in {done.proposals_path} "
+                  f"({', '.join(done.proposed[:5])}{', ...' if len(done.proposed) > 5 else ''})",
+                  markup=False)
     out.print(f"Wrote {done.csv_path} and {done.results_path}", markup=False)
 
 
@@ -52,20 +76,35 @@ def fit(
 def show(
     ctx: typer.Context,
     item: Annotated[str | None, typer.Argument(help="One item id (default: every item).")] = None,
+    best: Annotated[bool, typer.Option(
+        "--best-practices", "-b", help="Show the candidate best practices instead, ranked by "
+                                       "respondents, countries and regions.")] = False,
+    top: Annotated[int, typer.Option(
+        "--top", min=1, help="With --best-practices: how many to show.")] = 10,
 ) -> None:
-    """Print the fitted themes of results.json: label, support, keywords and a quote.
+    """Print the fitted themes of results.json: id, label, support, keywords and a quote.
+
+    Curated themes are marked [curated], themes the authors marked as a best
+    practice [best practice].
 
     Example: consult themes show acc_practice
     """
     from consult.results import read_results
-    from consult.results.themes import item_themes
+    from consult.results.themes import best_practices, item_themes
 
     path = project_of(ctx).out_dir / "results.json"
     if not path.exists():
         raise ConsultError(f"no {path.name} in {path.parent}: run consult themes fit first")
-    section = item_themes(read_results(path).themes)
+    results = read_results(path)
+    section = item_themes(results.themes)
     if not section:
         raise ConsultError("no themes in results.json yet: run consult themes fit first")
+    if best:
+        ranked = best_practices(results.best_practices)
+        if ranked is None:
+            raise ConsultError("no best practices in results.json yet: run consult themes fit")
+        print_best_practices(ranked, top=top, item=item)
+        return
     if item is not None and item not in section:
         raise ConsultError(f"no themes for {item!r}; fitted items: {', '.join(section)}")
     for item_id, found in section.items():
@@ -74,12 +113,43 @@ def show(
         out.print(f"{item_id} ({found.method}, {found.model}): {found.n_answers} answers, "
                   f"{len(found.themes)} themes", markup=False)
         for theme in found.themes:
-            out.print(f"  {theme.id:<5} {theme.label}  [{theme.n_respondents} respondents]",
+            marks = "".join([" [curated]" if theme.curated else "",
+                             " [best practice]" if theme.best_practice else ""])
+            out.print(f"  {theme.id:<5} {theme.label}  [{theme.n_respondents} respondents]{marks}",
                       markup=False)
             out.print(f"        keywords: {', '.join(theme.keywords)}", markup=False)
             if theme.quotes:
                 quote = theme.quotes[0]
-                out.print(f"        \u201c{quote.text}\u201d ({quote.attribution})", markup=False)
+                out.print(f"        \u201c{_oneline(quote.text)}\u201d ({quote.attribution})",
+                          markup=False)
+        if found.excluded:
+            out.print(f"  excluded in themes.yaml: {', '.join(found.excluded)}", markup=False)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    items: Annotated[list[str] | None, typer.Argument(
+        help="Item ids (default: every fitted item).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", dir_okay=False,
+        help="The CSV to write (default: out/themes-export.csv).")] = None,
+) -> None:
+    """Write every answer's themes as a tidy CSV: respondent, item, unit, text, theme, label, score.
+
+    One row per unit and theme, as the last consult themes fit found them.
+    respondent is the store's internal respondent id (never a referral code
+    or a name); text is redacted as quotes are.
+
+    Example: consult themes export acc_practice --output coded.csv
+    """
+    from consult.analysis.text.export import EXPORT_FILE, UNITS_FOLDER, export_themes
+
+    project = project_of(ctx)
+    path, count = export_themes(project.out_dir / "results.json",
+                                project.cache_dir / UNITS_FOLDER,
+                                output or project.out_dir / EXPORT_FILE, items or ())
+    out.print(f"Wrote {count} rows to {path}", markup=False)
 
 
 @app.command("agreement")
@@ -115,3 +185,27 @@ def agreement(
             kappa = "n/a" if match.kappa is None else f"{match.kappa:.3f}"
             out.print(f"  {match.theme:<6} = {match.code:<24} shared {match.shared:>3}  "
                       f"kappa {kappa}", markup=False)
+
+
+def print_best_practices(ranked: BestPractices, *, top: int = 10, item: str | None = None) -> None:
+    """The candidate best practices, most widely cited first, with a quote each."""
+    shown = [p for p in ranked.practices if item is None or p.item_id == item][:top]
+    out.print(f"Candidate best practices, by {ranked.ranking}:", markup=False)
+    if not shown:
+        out.print("  none", markup=False)
+    for practice in shown:
+        mark = "  [best practice]" if practice.marked else ""
+        out.print(f"{practice.rank:>3}. {practice.label} ({practice.item_id}, {practice.theme_id})"
+                  f"  {practice.n_respondents} respondents, {practice.n_countries} countries, "
+                  f"{practice.n_regions} regions{mark}", markup=False)
+        regions = ", ".join(f"{r.label} {r.display}" for r in practice.by_region)
+        if regions:
+            out.print(f"     by region: {regions}", markup=False)
+        for quote in practice.quotes[:2]:
+            out.print(f"     \u201c{_oneline(quote.text)}\u201d ({quote.attribution})",
+                      markup=False)
+
+
+def _oneline(text: str) -> str:
+    """An answer written as a list, on one line."""
+    return " ".join(text.split())

@@ -31,8 +31,8 @@ class ThemeSupport(_Model):
 class Quote(_Model):
     """A representative answer, redacted, attributed only by region and role."""
 
-    text: str = Field(description="Redacted: e-mail addresses, phone numbers and titled names "
-                                  "are `[redacted]`.")
+    text: str = Field(description="Redacted: e-mail addresses, phone numbers, titled names, "
+                                  "named institutions and places are `[redacted]`.")
     attribution: str = Field(description="`Region, role` (e.g. `Oceania, custodial`).")
 
 
@@ -53,6 +53,8 @@ class ThemeResult(_Model):
     best_practice: bool = Field(False, description="Marked as a best practice by the authors "
                                                    "in themes.yaml.")
     curated: bool = Field(False, description="Matched to a theme curated in themes.yaml.")
+    n_regions: Count = Field(0, description="Regions of the respondents citing the theme "
+                                            "(`(not stated)` not counted).")
 
 
 class ItemThemes(_Model):
@@ -67,6 +69,8 @@ class ItemThemes(_Model):
     languages: dict[str, Count] = Field(description="Answers by detected language (`unknown` "
                                                     "for very short ones).")
     themes: list[ThemeResult] = Field(description="Most respondents first.")
+    excluded: list[str] = Field(default_factory=list, description="Ids of the themes the "
+                                "authors excluded in themes.yaml (left out of `themes`).")
 
 
 class BestPractice(_Model):

@@ -1,38 +1,61 @@
-"""``consult themes fit`` as a library call: store → themes → out/themes.csv and results.json.
+"""``consult themes fit`` as a library call: store → themes → themes.yaml, CSV and results.json.
 
 Reads the included answers of the questionnaire's practice items (or the items
 named), fits themes per item (:func:`consult.analysis.text.themes.fit_themes`),
-and writes a tidy CSV (one row per answer and theme) and the ``themes``
-section of results.json. Quotes are redacted before they are written and
-attributed only by region and role; support by region and role is suppressed
-below the project's [disclosure] threshold.
+applies the authors' decisions of themes.yaml
+(:func:`consult.analysis.text.matching.curate`) and appends the themes no
+entry matched to themes.yaml as proposals. Writes a tidy CSV (one row per
+answer and theme), each unit's themes for ``consult themes export``, and the
+``themes`` and ``best_practices`` sections of results.json. Quotes are
+redacted before they are written and attributed only by region and role;
+support by region and role is suppressed below the project's [disclosure]
+threshold.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from consult.analysis.data import NOT_STATED, Grouping, grouping
+from consult.analysis.data import NOT_STATED, Grouping, data_sha256, grouping
 from consult.analysis.disclosure import protect_cells
+from consult.analysis.text.curation import (
+    PROPOSED_FILE,
+    THEMES_FILE,
+    Curation,
+    ThemeEntry,
+    append_entries,
+    load_curation,
+    write_proposals,
+)
 from consult.analysis.text.embed import Embedder, MiniLMEmbedder
+from consult.analysis.text.export import UNITS_FOLDER, UnitThemes, write_units
+from consult.analysis.text.matching import MATCH_THRESHOLD, CuratedFit, Pinned, curate
+from consult.analysis.text.practices import rank_best_practices
 from consult.analysis.text.preprocess import Answer, prepare
 from consult.analysis.text.redact import redact
 from consult.analysis.text.themes import (
     DEFAULT_MARGIN,
     DEFAULT_THRESHOLD,
-    ThemeFit,
     fit_themes,
     load_codebook,
 )
-from consult.errors import ConsultError, SettingsError
+from consult.errors import ConsultError, Issue, SettingsError
 from consult.project import Project
 from consult.questionnaire import Item, ItemType, Questionnaire, load_questionnaire
 from consult.results import read_results, write_results
-from consult.results.themes import ItemThemes, Quote, ThemeResult, ThemeSupport
+from consult.results.themes import (
+    BestPractices,
+    ItemThemes,
+    Quote,
+    ThemeResult,
+    ThemeSupport,
+    item_themes,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,28 +63,43 @@ if TYPE_CHECKING:
 THEMES_CSV = "themes.csv"
 CSV_COLUMNS = ("respondent", "item", "theme", "label", "score", "rank")
 MAX_QUOTES = 3
+# A folder holding one of these is a model sentence-transformers can load.
+MODEL_MARKERS = ("modules.json", "config_sentence_transformers.json", "config.json")
 
 
 @dataclass(frozen=True)
 class ThemesRun:
-    """What :func:`fit_project_themes` wrote."""
+    """What :func:`fit_project_themes` wrote and what it found to report."""
 
     items: dict[str, ItemThemes]
     csv_path: Path
     results_path: Path
+    best_practices: BestPractices | None = None
+    issues: tuple[Issue, ...] = ()
+    """Conflicts between themes.yaml and this fit (warnings) and notices (info)."""
+    proposed: tuple[str, ...] = ()
+    """Ids of the new themes added as proposals."""
+    proposals_path: Path | None = None
+    """Where they were written: themes.yaml, or out/themes-proposed.yaml when it could not be."""
 
 
 def fit_project_themes(project: Project, items: Sequence[str] = (), *,
                        codebook: Path | None = None, threshold: float = DEFAULT_THRESHOLD,
                        margin: float = DEFAULT_MARGIN, embedder: Embedder | None = None,
+                       model_dir: Path | None = None,
+                       match_threshold: float = MATCH_THRESHOLD,
                        progress: bool = False) -> ThemesRun:
-    """Fit themes on the project's stored free-text answers and write them out.
+    """Fit themes on the project's stored free-text answers, curate them and write them out.
+
+    ``model_dir`` is any local sentence-transformers folder (default: the
+    shipped all-MiniLM-L6-v2); ``embedder`` replaces the model altogether.
 
     Raises
     ------
     ConsultError
         When an item is not a free-text item, the store holds no included
-        response, or the codebook cannot be read.
+        response, the codebook or the model folder cannot be used, or
+        themes.yaml has problems (all of them listed).
     """
     from consult.analysis.run import RESULTS_FILE, analyze_project
     from consult.store import open_store
@@ -73,13 +111,14 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
     if not 0 < threshold < 2:
         raise ConsultError(f"--threshold {threshold}: use a cosine distance between 0 and 2 "
                            "(0.55 by default; larger gives fewer, broader themes)")
+    curation = load_curation(project.root / THEMES_FILE)
+    if embedder is None:
+        embedder = _embedder(project, model_dir, progress)
     with open_store(project.database_url) as store:
         respondents, answers = load_responses(store)
     if respondents.empty:
         raise ConsultError(f"no included responses in {project.root.name}'s database: import "
                            "responses first (consult ingest FILE), then run consult themes fit")
-    embedder = embedder or MiniLMEmbedder(cache_dir=project.cache_dir / "embeddings",
-                                          progress=progress)
     settings = project.settings
     language = settings.project.languages[0] if settings.project.languages else None
     by_item = {str(k): g for k, g in answers.groupby("item_id")}
@@ -88,28 +127,71 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
         role: Grouping | None = grouping("role", respondents, by_item, questionnaire, language)
     except SettingsError:
         role = None
+    countries = {int(i): str(c) for i, c in zip(respondents["id"], respondents["country_iso3"],
+                                                 strict=True) if c is not None and str(c)}
+    data_hash = data_sha256(respondents, answers)
+    people = _People(region, role, countries, settings.disclosure.threshold)
     fitted: dict[str, ItemThemes] = {}
     rows: list[tuple[Any, ...]] = []
+    issues: list[Issue] = []
+    proposals: list[ThemeEntry] = []
+    notes: dict[str, str] = {}
+    kept: dict[str, list[UnitThemes]] = {}
     for item in chosen:
         texts = _answers_of(by_item.get(item.id), item.id)
         prepared = prepare(texts, settings.project.languages)
-        fit = fit_themes([u.text for u in prepared.units], embedder, codebook=codes,
-                         threshold=threshold, margin=margin)
-        fitted[item.id] = _item_themes(item.id, fit, prepared.units, prepared.non_answers,
-                                       prepared.language_counts(), region, role,
-                                       settings.disclosure.threshold)
-        labels = {t.id: t.label for t in fit.themes}
-        for unit, assigned in zip(prepared.units, fit.assignments, strict=True):
-            rows += [(unit.respondent_id, item.id, theme_id, labels[theme_id], f"{score:.4f}", rank)
-                     for rank, (theme_id, score) in enumerate(assigned, start=1)]
+        unit_texts = [u.text for u in prepared.units]
+        fit = fit_themes(unit_texts, embedder, codebook=codes, threshold=threshold,
+                         margin=margin)
+        curated = curate(item.id, fit, unit_texts, curation, embedder,
+                         threshold=match_threshold, taken_ids={p.id for p in proposals})
+        issues += curated.issues
+        proposals += curated.proposals
+        notes |= curated.notes
+        extra = {"model_dir": str(model_dir)} if model_dir is not None else {}
+        fitted[item.id] = _item_themes(item.id, fit.settings | curated.settings | extra, curated,
+                                       prepared.units, prepared.non_answers,
+                                       prepared.language_counts(), people)
+        item_rows, kept[item.id] = _rows(item.id, prepared.units, curated)
+        rows += item_rows
+    proposals_path, more = _propose(project, curation, proposals, notes)
+    issues += more
     csv_path = _write_csv(project.out_dir / THEMES_CSV, rows)
+    for item_id, units in kept.items():
+        write_units(project.cache_dir / UNITS_FOLDER, item_id, data_hash, units)
     results_path = project.out_dir / RESULTS_FILE
-    results = (read_results(results_path) if results_path.exists()
-               else analyze_project(project, results_path).results)
+    results = read_results(results_path) if results_path.exists() else None
+    if results is None or results.provenance.data_sha256 != data_hash:
+        # Themes of other data must not sit beside these: analysis drops them.
+        results = analyze_project(project, results_path).results
     section = dict(results.themes)
     section.update({k: v.model_dump(mode="json") for k, v in fitted.items()})
-    write_results(results.model_copy(update={"themes": section}), results_path)
-    return ThemesRun(items=fitted, csv_path=csv_path, results_path=results_path)
+    ranked = rank_best_practices(item_themes(section), questionnaire)
+    write_results(results.model_copy(update={"themes": section,
+                                             "best_practices": ranked.model_dump(mode="json")}),
+                  results_path)
+    return ThemesRun(items=fitted, csv_path=csv_path, results_path=results_path,
+                     best_practices=ranked, issues=tuple(issues),
+                     proposed=tuple(p.id for p in proposals), proposals_path=proposals_path)
+
+
+def check_model_dir(path: Path) -> Path:
+    """``path`` if it is a local sentence-transformers model folder.
+
+    Raises
+    ------
+    ConsultError
+        When it does not exist, is not a folder, or holds none of
+        ``modules.json``, ``config_sentence_transformers.json``, ``config.json``.
+    """
+    if not path.is_dir():
+        raise ConsultError(f"--model {path}: no such folder; give a local sentence-transformers "
+                           "model folder (the one holding modules.json and the weights)")
+    if not any((path / marker).is_file() for marker in MODEL_MARKERS):
+        raise ConsultError(f"--model {path}: not a sentence-transformers model folder (it has "
+                           "no modules.json or config.json); give the folder holding the "
+                           "model's files")
+    return path
 
 
 def _items(questionnaire: Questionnaire, wanted: Sequence[str]) -> list[Item]:
@@ -137,27 +219,64 @@ def _answers_of(frame: pd.DataFrame | None, item_id: str) -> list[Answer]:
             if v is not None]
 
 
-def _item_themes(item_id: str, fit: ThemeFit, units: Sequence[Answer], non_answers: int,
-                 languages: dict[str, int], region: Grouping, role: Grouping | None,
-                 threshold: int) -> ItemThemes:
+@dataclass(frozen=True)
+class _People:
+    """Who the respondents are, as far as themes need to say: region, role, country."""
+
+    region: Grouping
+    role: Grouping | None
+    countries: dict[int, str]
+    threshold: int
+
+    def attribution(self, person: int) -> str:
+        """"Region, role" (or the region alone when the questionnaire has no role)."""
+        region = self.region
+        where = region.labels.get(str(region.of.get(person, NOT_STATED)), "Region not stated")
+        if self.role is None:
+            return where
+        code = str(self.role.of.get(person, NOT_STATED))
+        return f"{where}, {self.role.labels.get(code, code).split(' (')[0].lower()}"
+
+
+def _item_themes(item_id: str, settings: dict[str, Any], curated: CuratedFit,
+                 units: Sequence[Answer], non_answers: int, languages: dict[str, int],
+                 people: _People) -> ItemThemes:
     results = []
-    for theme in fit.themes:
-        people = sorted({units[i].respondent_id for i in theme.members})
-        quotes = [Quote(text=redact(units[i].text),
-                        attribution=_attribution(units[i].respondent_id, region, role))
-                  for i in theme.representatives[:MAX_QUOTES]]
+    for theme in curated.themes:
+        cited = sorted({units[i].respondent_id for i in theme.members})
+        regions = {str(people.region.of.get(p, NOT_STATED)) for p in cited} - {NOT_STATED}
         results.append(ThemeResult(
             id=theme.id, label=theme.label, source=theme.source, keywords=list(theme.keywords),
-            n_answers=len(theme.members), n_respondents=len(people),
-            by_region=_support(people, region, threshold),
-            by_role=_support(people, role, threshold) if role else [], quotes=quotes))
+            n_answers=len(theme.members), n_respondents=len(cited),
+            by_region=_support(cited, people.region, people.threshold),
+            by_role=_support(cited, people.role, people.threshold) if people.role else [],
+            quotes=_quotes(theme.representatives, theme.pinned, units, people),
+            n_countries=len({people.countries[p] for p in cited if p in people.countries}),
+            n_regions=len(regions), best_practice=theme.best_practice, curated=theme.curated))
     results.sort(key=lambda t: -t.n_respondents)  # stable: ties keep the fit's order
-    method = "codebook" if fit.settings.get("method") == "codebook" else "discovery"
-    return ItemThemes(item_id=item_id, method=method, model=str(fit.settings.get("model", "")),
-                      settings={k: v for k, v in fit.settings.items()
+    method = "codebook" if settings.get("method") == "codebook" else "discovery"
+    return ItemThemes(item_id=item_id, method=method, model=str(settings.get("model", "")),
+                      settings={k: v for k, v in settings.items()
                                 if k not in ("method", "model")},
                       n_answers=len(units), n_non_answers=non_answers, languages=languages,
-                      themes=results)
+                      themes=results, excluded=list(curated.excluded))
+
+
+def _quotes(representatives: Sequence[int], pinned: Pinned | None, units: Sequence[Answer],
+            people: _People) -> list[Quote]:
+    """The pinned quote first, then the answers closest to the centre; no text twice."""
+    quotes: list[Quote] = []
+    if pinned is not None:
+        quotes.append(Quote(text=pinned.text,
+                            attribution=people.attribution(units[pinned.unit].respondent_id)))
+    for i in representatives:
+        text = redact(units[i].text)
+        if len(quotes) == MAX_QUOTES:
+            break
+        if (pinned is not None and i == pinned.unit) or any(q.text == text for q in quotes):
+            continue
+        quotes.append(Quote(text=text, attribution=people.attribution(units[i].respondent_id)))
+    return quotes
 
 
 def _support(people: Sequence[int], group: Grouping, threshold: int) -> list[ThemeSupport]:
@@ -180,12 +299,58 @@ def _support(people: Sequence[int], group: Grouping, threshold: int) -> list[The
     return rows
 
 
-def _attribution(person: int, region: Grouping, role: Grouping | None) -> str:
-    where = region.labels.get(str(region.of.get(person, NOT_STATED)), "Region not stated")
-    if role is None:
-        return where
-    code = str(role.of.get(person, NOT_STATED))
-    return f"{where}, {role.labels.get(code, code).split(' (')[0].lower()}"
+def _rows(item_id: str, units: Sequence[Answer],
+          curated: CuratedFit) -> tuple[list[tuple[Any, ...]], list[UnitThemes]]:
+    """The rows of themes.csv and the units kept for the export, for one item."""
+    labels = {t.id: t.label for t in curated.themes}
+    rows: list[tuple[Any, ...]] = []
+    kept = []
+    numbers: dict[int, int] = {}
+    for unit, assigned in zip(units, curated.assignments, strict=True):
+        rows += [(unit.respondent_id, item_id, theme_id, labels[theme_id], f"{score:.4f}", rank)
+                 for rank, (theme_id, score) in enumerate(assigned, start=1)]
+        numbers[unit.respondent_id] = numbers.get(unit.respondent_id, 0) + 1
+        kept.append(UnitThemes(respondent=unit.respondent_id, item=item_id,
+                               unit=numbers[unit.respondent_id], text=redact(unit.text),
+                               themes=tuple((t, labels[t], s) for t, s in assigned)))
+    return rows, kept
+
+
+def _embedder(project: Project, model_dir: Path | None, progress: bool) -> MiniLMEmbedder:
+    """The shipped MiniLM, or the model in ``model_dir`` checked and loaded once."""
+    cache = project.cache_dir / "embeddings"
+    if model_dir is None:
+        return MiniLMEmbedder(cache_dir=cache, progress=progress)
+    check_model_dir(model_dir)
+    # Folders of different models may share a name ("model"): key the cache by the path too.
+    key = hashlib.sha256(str(model_dir.resolve()).encode("utf-8")).hexdigest()[:12]
+    embedder = MiniLMEmbedder(model_path=model_dir, cache_dir=cache / f"local-{key}",
+                              progress=progress)
+    try:
+        MiniLMEmbedder(model_path=model_dir).embed(["model check"])
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ConsultError(f"--model {model_dir}: sentence-transformers cannot load it "
+                           f"({type(exc).__name__}: {exc})") from None
+    return embedder
+
+
+def _propose(project: Project, curation: Curation, proposals: list[ThemeEntry],
+             notes: dict[str, str]) -> tuple[Path | None, list[Issue]]:
+    """Append new themes to themes.yaml; when it cannot take them, write them beside results."""
+    if not proposals:
+        return None, []
+    if curation.appendable:
+        try:
+            return append_entries(curation, proposals, notes), []
+        except ConsultError as exc:
+            problem = str(exc)
+    else:
+        problem = (f"{curation.path.name}: cannot add the new themes as text (`themes:` must "
+                   "be the last key, written as a block list)")
+    path = write_proposals(project.out_dir / PROPOSED_FILE, proposals, notes)
+    return path, [Issue(code="curation-proposals", severity="warning", file=curation.path.name,
+                        message=f"{problem}; the {len(proposals)} new themes are in {path}",
+                        hint="Copy the ones to keep into themes.yaml.")]
 
 
 def _write_csv(path: Path, rows: list[tuple[Any, ...]]) -> Path:
