@@ -46,6 +46,7 @@ footing. Only transitions where both regions are known count (as in RDS).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -261,9 +262,12 @@ def transition_matrix(trees: RecruitmentTrees) -> pd.DataFrame:
     regions = sorted({r for r in trees.nodes["region"] if r is not None})
     matrix = pd.DataFrame(0, index=pd.Index(regions, name="recruiter_region"),
                           columns=pd.Index(regions, name="recruit_region"), dtype="int64")
-    for edge in trees.edges.itertuples():
-        if edge.recruiter_region is not None and edge.recruit_region is not None:
-            matrix.loc[edge.recruiter_region, edge.recruit_region] += 1
+    edges = trees.edges
+    # Count first, then fill: one .loc write per recruitment is slow on large samples.
+    counts = Counter((g, h) for g, h in zip(edges["recruiter_region"], edges["recruit_region"],
+                                             strict=True) if g is not None and h is not None)
+    for (g, h), n in counts.items():
+        matrix.loc[g, h] = n
     return matrix
 
 
@@ -354,7 +358,11 @@ def rds_table(trees: RecruitmentTrees,
 
 def chain_summary(respondents: pd.DataFrame, *,
                   code_parents: Mapping[str, str | None] | None = None) -> dict[str, Any]:
-    """Everything above as JSON-ready values, for results.json.
+    """Everything above as JSON-ready values, for Python callers and checks.
+
+    It names respondents by id (``longest_chain``, ``tree`` ...), so it is
+    never written to results.json: :func:`consult.analysis.chains_section.chains_section`
+    makes the published, protected aggregates.
 
     Keys: ``respondents``, ``seeds``, ``trees``, ``max_depth``,
     ``longest_chain`` (ids), ``unknown_referrers`` (ids), ``cycles`` (lists of

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from consult import __version__
+from consult.analysis.chains_section import chains_section
 from consult.analysis.closed import (
     CLOSED_TYPES,
     choice_answers,
@@ -63,16 +64,19 @@ def analyze_project(project: Project, output: Path | None = None) -> Analysis:
         When the store holds no included response.
     """
     from consult.store import open_store
+    from consult.store.fielding import code_parents
     from consult.store.responses import exclusion_counts, load_responses
 
     questionnaire = load_questionnaire(project.questionnaire_path)
     with open_store(project.database_url) as store:
         respondents, answers = load_responses(store)
         exclusions = exclusion_counts(store)
+        parents = code_parents(store)
     if respondents.empty:
         raise ConsultError(f"no included responses in {project.root.name}'s database: import "
                            "responses first (consult ingest FILE), then run consult analyze")
-    results = analyze(respondents, answers, questionnaire, project.settings, exclusions)
+    results = analyze(respondents, answers, questionnaire, project.settings, exclusions,
+                      code_parents=parents)
     target = output or project.out_dir / RESULTS_FILE
     results = _keep_later_sections(results, target)
     path = write_results(results, target)
@@ -102,11 +106,15 @@ def _keep_later_sections(results: Results, path: Path) -> Results:
 
 def analyze(respondents: pd.DataFrame, answers: pd.DataFrame, questionnaire: Questionnaire,
             settings: Settings, exclusions: Mapping[str, int] | None = None, *,
-            generated_at: datetime | None = None) -> Results:
-    """Every closed-answer number a report may show, as :class:`~consult.results.Results`.
+            generated_at: datetime | None = None,
+            code_parents: Mapping[str, str | None] | None = None) -> Results:
+    """Every number a report may show, as :class:`~consult.results.Results`.
 
     ``respondents`` and ``answers`` are the frames of
     :func:`consult.store.responses.load_responses` (included respondents only).
+    ``code_parents`` (issued code → parent code, from
+    :func:`consult.store.fielding.code_parents`) rebuilds the referral chains of
+    responses that carry only their own code.
     """
     rule = PercentRule(mode=settings.analysis.percent, decimals=settings.analysis.decimals,
                        largest_remainder=settings.analysis.largest_remainder)
@@ -127,6 +135,7 @@ def analyze(respondents: pd.DataFrame, answers: pd.DataFrame, questionnaire: Que
         sample=describe_sample(respondents, by_item, questionnaire, exclusions or {}, rule,
                                threshold, language),
         items=apply_holm(items),
+        chains=chains_section(respondents, threshold, rule, code_parents=code_parents),
     )
 
 

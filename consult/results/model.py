@@ -264,6 +264,143 @@ class ItemResult(_Model):
     notes: list[str] = []
 
 
+class WaveCount(_Model):
+    """Respondents at one depth of the rebuilt referral trees (one-way: never suppressed)."""
+
+    wave: Count = Field(description="The depth: 0 for the roots (seeds), n for n links below.")
+    count: Count
+    pct: Pct | None = Field(description="Percent of the respondents in the chains.")
+    share: Share | None
+
+
+class RecruitsCount(_Model):
+    """Respondents who recruited a given number of others (one-way; the top is grouped)."""
+
+    recruits: Count = Field(description="Respondents recruited; with `or_more`, this many or more.")
+    or_more: bool = Field(description="The last row, gathering every count from `recruits` up "
+                                      "so that no small group of prolific recruiters stands "
+                                      "out.")
+    count: Count
+    pct: Pct | None = Field(description="Percent of the respondents in the chains.")
+    share: Share | None
+
+
+class ChainGroup(_Model):
+    """A row or column of a referral-chain table: a region, a wave, or several merged."""
+
+    key: str = Field(description="Region name, `(other)` or `(not stated)`; for waves the wave "
+                                 "as text (`0`, `1` ...), `3+` for waves 3 and later together; "
+                                 "`recruited` / `not_recruited` for the recruiters' table.")
+    label: str = Field(description="What a report prints (`Other regions`, `Not stated`, `3+`).")
+    total: Count | None = Field(description="The row's or column's total when it is published "
+                                            "(it is then a total that suppression protects "
+                                            "against); `null` when it is not given.")
+    merged_from: list[str] = Field(description="The regions or waves a merged group gathers; "
+                                               "empty otherwise.")
+
+
+class ChainCell(_Model):
+    """One cell of a referral-chain table; small counts are suppressed."""
+
+    row: str = Field(description="The row's key.")
+    column: str = Field(description="The column's key.")
+    count: Count | None = Field(description="`null` when suppressed.")
+    display: str = Field(description="The count as printed: a number, `<5` or `x`.")
+    pct: Pct | None = Field(description="Percent of the table's base (the row's total for "
+                                        "composition and recruiters, all recruitments for "
+                                        "transitions); `null` when suppressed.")
+    share: Share | None
+    suppressed: Suppression | None
+
+
+class ChainTable(_Model):
+    """A two-way table of the referral chains, protected like the crossed tables."""
+
+    rows: list[ChainGroup]
+    columns: list[ChainGroup]
+    cells: list[ChainCell] = Field(description="Every row × column, rows in order, then columns "
+                                               "in order.")
+    total: Count = Field(description="The table's grand total.")
+    suppressed_primary: Count
+    suppressed_secondary: Count
+    notes: list[str] = []
+
+
+class ChainHomophily(_Model):
+    """Recruitment homophily on region, as the R package RDS reports it (recruitment = TRUE)."""
+
+    index: float | None = Field(description="Observed ÷ expected same-region recruitments on the "
+                                            "regions as shown in `transitions` (1: none; 2: "
+                                            "twice chance); `null` when it cannot be computed or "
+                                            "is withheld (`notes` say why).")
+    observed_same: Count = Field(description="Recruitments within a region (the table's "
+                                             "diagonal).")
+    expected_same: float | None = Field(description="Those expected if recruits' regions were "
+                                                    "independent of their recruiters': Σ r_g·c_g "
+                                                    "/ T; `null` when withheld with `index`.")
+    recruitments: Count = Field(description="T: recruitments with both regions known.")
+    pct_same: Pct | None = Field(description="Percent of recruitments within a region.")
+    share_same: Share | None
+    notes: list[str] = []
+
+
+class Chains(_Model):
+    """Referral chains rebuilt from the respondents' codes: aggregates only, never a person.
+
+    Every field has a default so that a results.json written before chains were
+    analysed (``"chains": {}``) still reads, as not available.
+    """
+
+    available: bool = Field(False, description="`false` when no respondent carries a referral "
+                                               "code (a plain export): `reason` says so and "
+                                               "everything else is empty.")
+    reason: str | None = Field("results.json was written before referral chains were "
+                               "analysed; run consult analyze again",
+                               description="Why the chains are not available; `null` when they are.")
+    n_respondents: Count = Field(0, description="Included respondents in the chains (with a code "
+                                                "of their own or their recruiter's).")
+    n_without_code: Count = Field(0, description="Included respondents with no code at all "
+                                                 "(open links): left out of the chains.")
+    seeds: Count = Field(0, description="Respondents without a recruiter: the seeds.")
+    roots: Count = Field(0, description="Trees: seeds, respondents whose referrer is unknown, and "
+                                        "cycles broken open.")
+    recruited: Count = Field(0, description="Respondents with a recruiter in the chains "
+                                            "(n_respondents − roots).")
+    unknown_referrer: Count = Field(0, description="Respondents whose referrer's code matches no "
+                                                   "respondent: kept, as roots of their own trees.")
+    cycles: Count = Field(0, description="Recruitment loops found (each broken at one point).")
+    in_cycles: Count = Field(0, description="Respondents in those loops.")
+    shared_code: Count = Field(0, description="Respondents whose code another respondent also "
+                                              "used.")
+    wave_mismatches: Count = Field(0, description="Respondents whose recorded wave differs from "
+                                                  "their depth in the rebuilt tree.")
+    longest_chain: Count = Field(0, description="Links from a root to the deepest respondent.")
+    by_wave: list[WaveCount] = Field([], description="Respondents by depth (rebuilt wave), 0 "
+                                                     "first.")
+    recruits_per_seed: NumberSummary | None = Field(
+        None, description="Respondents in each seed's tree besides the seed (summary only: no "
+                          "seed's own count).")
+    recruits_per_respondent: NumberSummary | None = Field(
+        None, description="Respondents each respondent recruited directly.")
+    recruits_distribution: list[RecruitsCount] = Field(
+        [], description="How many respondents recruited 0, 1, 2 ... others; the last row gathers "
+                        "the top so that it holds at least the threshold.")
+    transitions: ChainTable | None = Field(
+        None, description="Recruiter region (rows) × recruit region (columns), recruitments with "
+                          "both regions known; regions below the threshold merged, small cells "
+                          "suppressed. Row and column totals are not given (they would give away "
+                          "the seeds of each region). `null` with fewer than two regions to show.")
+    homophily: ChainHomophily | None = Field(None, description="On `transitions`; `null` with it.")
+    composition: ChainTable | None = Field(
+        None, description="Wave (rows) × region (columns): the regional mix of each wave, for a "
+                          "convergence figure; late waves below the threshold merged.")
+    recruiters_by_wave: ChainTable | None = Field(
+        None, description="Wave (rows) × whether the respondent recruited anyone (`recruited`, "
+                          "`not_recruited`): the branching of the trees, wave by wave.")
+    notes: list[str] = Field([], description="Sentences a report may print: merges, suppression, "
+                                             "unknown referrers, cycles.")
+
+
 class Results(_Model):
     """The whole of results.json."""
 
@@ -271,8 +408,9 @@ class Results(_Model):
     provenance: Provenance
     sample: Sample
     items: list[ItemResult] = Field(description="Closed items in questionnaire order.")
-    chains: dict[str, Any] = Field(default_factory=dict, description="Referral chains (a later "
-                                                                     "issue); empty for now.")
+    chains: Chains = Field(default_factory=Chains, description="Referral chains rebuilt from "
+                           "the respondents' codes (docs/results.md); `available: false` with a "
+                           "reason when there are none.")
     themes: dict[str, Any] = Field(default_factory=dict, description="Themes of free-text "
                                    "answers by item id, each an ItemThemes of "
                                    "consult/results/themes.py (written by `consult themes fit`; "

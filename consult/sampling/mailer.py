@@ -46,7 +46,13 @@ class Mailer(Protocol):
 
 
 class SmtpMailer:
-    """Sends over SMTP with the ``[smtp]`` settings; connects at the first message."""
+    """Sends over SMTP with the ``[smtp]`` settings; connects at the first message.
+
+    ``security``: ``none`` (plain), ``starttls`` (plain, then upgraded before
+    the login) or ``ssl`` (TLS from the first byte). The server's certificate
+    is checked against the system's authorities, or those of the PEM file named
+    by the environment variable ``SSL_CERT_FILE``, and must name ``host``.
+    """
 
     def __init__(self, settings: SmtpSection, password: str | None = None,
                  timeout: float = 30.0) -> None:
@@ -105,6 +111,19 @@ class SmtpMailer:
             raise ConsultError(f"the SMTP server {where} refused user {s.user!r} "
                                f"({exc.smtp_code} {_text(exc.smtp_error)}); check [smtp] user "
                                f"and the password in ${s.password_env}") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            hint = ("[smtp] security and port (465 usually means ssl, 587 starttls)"
+                    if "STARTTLS" in str(exc) else
+                    'whether it needs TLS before a login: [smtp] security = "starttls" or "ssl"')
+            raise ConsultError(f"the SMTP server {where} does not offer what [smtp] asks ({exc}); "
+                               f"check {hint}; nothing was sent and every message stays "
+                               "queued") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise ConsultError(f"the SMTP server {where} presented a certificate this computer "
+                               f"does not trust ({exc.verify_message}); if it comes from your "
+                               "organisation's own authority, point the environment variable "
+                               "SSL_CERT_FILE at that authority's certificate (PEM); nothing was "
+                               "sent and every message stays queued") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise ConsultError(f"cannot connect to the SMTP server {where} ({exc}); check "
                                "[smtp] host, port and security in consult.toml; nothing was "
