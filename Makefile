@@ -25,6 +25,7 @@ demo: $(STAMP)
 	cd $(DEMO) && ../$(BIN)/consult analyze
 	cd $(DEMO) && ../$(BIN)/consult results show sample
 	cd $(DEMO) && ../$(BIN)/consult themes fit
+	cd $(DEMO) && ../$(BIN)/consult themes show --best-practices --top 5
 	cd $(DEMO) && ../$(BIN)/consult report --format all --lang all --document all
 	cd $(DEMO) && ../$(BIN)/consult questionnaire export --format markdown
 	cd $(DEMO) && ../$(BIN)/consult db info
@@ -32,7 +33,7 @@ demo: $(STAMP)
 	@echo "== A rehearsed snowball fielding: seeds, invitations, three waves of responses, status"
 	rm -rf $(FIELDING)
 	$(BIN)/consult init $(FIELDING) --title "Snowball fielding rehearsal (demo)"
-	cd $(FIELDING) && ../$(BIN)/consult synth --seed-contacts 12 --output synthetic/seeds.csv
+	cd $(FIELDING) && ../$(BIN)/consult synth --seed-contacts 24 --output synthetic/seeds.csv
 	cd $(FIELDING) && ../$(BIN)/consult seeds import synthetic/seeds.csv
 	cd $(FIELDING) && ../$(BIN)/consult wave open 0
 	cd $(FIELDING) && ../$(BIN)/consult invite --wave 0 --outbox out/outbox
@@ -45,6 +46,8 @@ demo: $(STAMP)
 	done
 	cd $(FIELDING) && ../$(BIN)/consult status
 	cd $(FIELDING) && ../$(BIN)/consult export rds --output out/rds.csv
+	cd $(FIELDING) && ../$(BIN)/consult analyze
+	cd $(FIELDING) && ../$(BIN)/consult report --format html --lang all --document full
 	@echo
 	@echo "Demo consultation: $(CURDIR)/$(DEMO)"
 	@echo "  synthetic export:  $(CURDIR)/$(DEMO)/synthetic/qualtrics.csv (Qualtrics layout)"
@@ -52,19 +55,23 @@ demo: $(STAMP)
 	@echo "  database:          $(CURDIR)/$(DEMO)/consult.db"
 	@echo "  results:           $(CURDIR)/$(DEMO)/out/results.json"
 	@echo "  themes:            $(CURDIR)/$(DEMO)/out/themes.csv (consult themes show)"
+	@echo "  curated themes:    $(CURDIR)/$(DEMO)/themes.yaml (edit it, then consult themes fit)"
 	@echo "  glance page:       $(CURDIR)/$(DEMO)/out/report/glance.en.html and .pdf (and .fr)"
 	@echo "  full report:       $(CURDIR)/$(DEMO)/out/report/full.en.html and .pdf (and .fr)"
 	@echo "  questionnaire:     $(CURDIR)/$(DEMO)/out/questionnaire.md"
 	@echo "Fielding rehearsal: $(CURDIR)/$(FIELDING)"
 	@echo "  invitations:       $(CURDIR)/$(FIELDING)/out/outbox/*.eml"
 	@echo "  referral table:    $(CURDIR)/$(FIELDING)/out/rds.csv (for R's RDS package)"
+	@echo "  chains report:     $(CURDIR)/$(FIELDING)/out/report/full.en.html (Method, Referral chains; and .fr)"
 	@echo "Try the web form:   make serve-demo (prints a personal link to open)"
 
 # The web form on the rehearsal project (after make demo); Ctrl-C stops it.
+# It prints a personal link to open; another port: make serve-demo PORT=8001.
+PORT ?= 8000
 serve-demo: $(STAMP)
 	test -d $(FIELDING) || $(MAKE) demo
 	cd $(FIELDING) && ../$(BIN)/consult wave open 3 >/dev/null 2>&1 || true
-	cd $(FIELDING) && ../$(BIN)/consult serve --insecure-cookies
+	cd $(FIELDING) && ../$(BIN)/consult serve --insecure-cookies --port $(PORT)
 
 test: $(STAMP) lint typecheck unit
 

@@ -124,6 +124,21 @@ def test_golden_glance_html(project: Path) -> None:
         "the glance page changed; if on purpose, regenerate with CONSULT_REGENERATE_GOLDEN=1")
 
 
+def test_golden_full_report_html(project: Path) -> None:
+    done = render_report(load_project(explicit=project), formats_=("html",),
+                         documents=("full",), today=date(2015, 3, 1))
+    html = normalise(done[0].path.read_text(encoding="utf-8"))
+    # Figures are checked on their own (their SVG follows matplotlib's version); library
+    # versions change with every upgrade.
+    html = re.sub(r"<svg .*?</svg>", "<svg/>", html, flags=re.S)
+    html = re.sub(r"\b(pandas|pingouin|scipy) [0-9][0-9.]*", r"\1 VERSION", html)
+    golden = GOLDEN / "full.en.html"
+    if REGENERATE:
+        golden.write_text(html, encoding="utf-8")
+    assert html == golden.read_text(encoding="utf-8"), (
+        "the full report changed; if on purpose, regenerate with CONSULT_REGENERATE_GOLDEN=1")
+
+
 def test_report_command_writes_every_format_and_language(project: Path) -> None:
     result = runner.invoke(app, ["--project", str(project), "report", "--format", "all",
                                  "--lang", "all"])
@@ -131,7 +146,7 @@ def test_report_command_writes_every_format_and_language(project: Path) -> None:
     folder = project / "out" / "report"
     names = sorted(p.name for p in folder.iterdir())
     assert names == sorted(f"{d}.{lang}.{f}" for d in ("glance", "full") for lang in ("en", "fr")
-                           for f in ("html", "md", "pdf"))
+                           for f in ("html", "md", "pdf", "docx"))
     assert result.stdout.splitlines()[0] == f"Wrote {folder / 'glance.en.html'}"
     fr = (folder / "glance.fr.html").read_text(encoding="utf-8")
     assert "44,4\u00a0%" in fr and "entre septembre et novembre 2014" in fr

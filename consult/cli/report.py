@@ -14,6 +14,7 @@ class Format(StrEnum):
     html = "html"
     md = "md"
     pdf = "pdf"
+    docx = "docx"
     all = "all"
 
 

@@ -11,7 +11,6 @@ control stays withheld (its ``display``, ``<5`` or ``x``, is printed instead).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -19,154 +18,49 @@ from markupsafe import Markup
 
 from consult.errors import ConsultError
 from consult.project import Project
-from consult.questionnaire import Questionnaire, load_questionnaire
+from consult.questionnaire import load_questionnaire
 from consult.report import formats
-from consult.report.strings import LANGUAGES, strings_for
-from consult.results import ItemResult, Results
-from consult.results.model import CrossTable, StatTest
+from consult.report.chains import chain_section
+from consult.report.figures import Chart, Series
+from consult.report.instrument import questionnaire_info
+from consult.report.model import (
+    DomainSection,
+    Figure,
+    Glance,
+    Passage,
+    Practice,
+    ProjectInfo,
+    ProvenanceInfo,
+    QuestionnaireInfo,
+    QuestionnaireItem,
+    QuestionnaireSection,
+    Quote,
+    RegionShare,
+    ReportContext,
+    SampleInfo,
+    Sentence,
+    Support,
+    Synthesis,
+    Table,
+    TableRow,
+)
+from consult.report.practices import domain_note, practice_origin, practices, synthesis
+from consult.report.refs import Numbering, sentence
+from consult.report.sections import domain_section
+from consult.report.strings import LANGUAGES, region_name, strings_for
+from consult.report.tables import item_label, item_tables, number_tables, overall_table
+from consult.results import Results
+
+__all__ = [
+    "AUTHOR_TEXTS", "Chart", "DomainSection", "Figure", "Glance", "Numbering", "Passage",
+    "Practice", "ProjectInfo", "ProvenanceInfo", "QuestionnaireInfo", "QuestionnaireItem",
+    "QuestionnaireSection", "Quote", "RegionShare", "ReportContext", "SampleInfo", "Sentence",
+    "Series", "Support", "Synthesis", "Table", "TableRow", "build_context", "read_author_texts",
+]
 
 # Author passages the shipped templates ask for; any other text/*.md is available too.
 AUTHOR_TEXTS = ("headline", "why", "found", "means", "contact", "acknowledgements", "summary",
                 "introduction", "discussion")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """An author's paragraph(s) from ``text/<key>.md`` (or ``text/<key>.<lang>.md``)."""
-
-    key: str
-    file: str
-    markdown: str
-    html: Markup
-    missing: bool
-
-
-@dataclass(frozen=True)
-class RegionShare:
-    """One region of the sample, formatted: ``North America (45.7%)``."""
-
-    label: str
-    count: int
-    pct: str
-
-
-@dataclass(frozen=True)
-class TableRow:
-    """One row of a numbered table: a label and one printed cell per column."""
-
-    label: str
-    cells: list[str]
-
-
-@dataclass(frozen=True)
-class Table:
-    """A numbered table (``number`` counts from 1 across the whole report)."""
-
-    number: int
-    anchor: str
-    title: str
-    header: list[str]
-    rows: list[TableRow]
-    tests: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A numbered figure; ``svg`` is inline SVG markup or empty when figures are off."""
-
-    number: int
-    anchor: str
-    title: str
-    alt: str
-    svg: Markup
-    labels: list[str]
-    values: list[int]
-
-
-@dataclass(frozen=True)
-class DomainSection:
-    """The results of one questionnaire domain: its title, introduction and tables."""
-
-    id: str
-    title: str
-    intro: str
-    tables: list[Table]
-
-
-@dataclass(frozen=True)
-class ProjectInfo:
-    """``[project]`` settings as the report prints them."""
-
-    title: str
-    report_number: str
-    authors: list[str]
-    authors_text: str
-    citation: str
-
-
-@dataclass(frozen=True)
-class SampleInfo:
-    """Who answered, formatted."""
-
-    n_included: int
-    n_countries: int
-    n_regions: int
-    regions: list[RegionShare]
-    regions_text: str
-    period: str
-    first_submitted: date | None
-    last_submitted: date | None
-    exclusions: dict[str, int]
-    exclusions_text: str
-    threshold: int
-    notes: list[str]
-
-
-@dataclass(frozen=True)
-class Glance:
-    """The one-page "Research at a glance"."""
-
-    headline: Passage
-    why: Passage
-    did: list[str]
-    found: Passage
-    means: Passage
-    contact: Passage
-
-
-@dataclass(frozen=True)
-class ProvenanceInfo:
-    """Where the numbers come from, printed in every report."""
-
-    questionnaire: str
-    data_sha256: str
-    tool_version: str
-    generated_at: str
-
-
-@dataclass(frozen=True)
-class ReportContext:
-    """The whole template context (see docs/report-context.md)."""
-
-    lang: str
-    t: dict[str, str]
-    project: ProjectInfo
-    sample: SampleInfo
-    glance: Glance
-    domains: list[DomainSection]
-    appendix_tables: list[Table]
-    tables: list[Table]
-    figures: list[Figure]
-    text: dict[str, Passage]
-    provenance: ProvenanceInfo
-    instrument_text: str
-    rendered_on: str
-    generated_line: str
-
-    def as_dict(self) -> dict[str, object]:
-        """The fields as template variables (not recursive: nested objects keep attributes)."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 def build_context(project: Project, results: Results, lang: str, *,
@@ -174,7 +68,9 @@ def build_context(project: Project, results: Results, lang: str, *,
     """Build the context of ``results`` in ``lang`` (``en`` or ``fr``).
 
     ``figures`` draws the figures as inline SVG (imports matplotlib); without
-    it each figure is described but ``svg`` is empty.
+    it each figure is described (title, alt text, data) but ``svg`` is empty.
+    Tables and figures are numbered in reading order: method, results by
+    domain, synthesis, appendices.
     """
     if lang not in LANGUAGES:
         raise ConsultError(f"--lang {lang}: reports are written in {', '.join(LANGUAGES)} only")
@@ -182,15 +78,30 @@ def build_context(project: Project, results: Results, lang: str, *,
     questionnaire = load_questionnaire(project.questionnaire_path)
     text = read_author_texts(project.root / "text", lang, t)
     sample = _sample(results, lang, t)
-    counter = _Counter()
-    region_table = _region_table(counter, sample, t, lang)
-    figure_list = [_region_figure(sample, t, lang, draw=figures)]
-    domains = [_domain(counter, questionnaire, results, d.id, lang, t)
-               for d in questionnaire.domains]
-    appendix = [_item_tables(counter, item, lang, t) for item in results.items
-                if item.domain is None and item.type != "number"]
-    appendix_tables = [table for tables in appendix for table in tables]
-    all_tables = [region_table, *(tb for d in domains for tb in d.tables), *appendix_tables]
+    numbering = Numbering()
+    region_table = _region_table(numbering, sample, t, lang)
+    region_figure = _region_figure(numbering, sample, t, lang, draw=figures)
+    chains = chain_section(numbering, results, lang, t, draw=figures)
+    ranked, source = practices(results, questionnaire, lang, t, sample.threshold)
+    domains = []
+    for d in questionnaire.domains:
+        own = [p for p in ranked if p.domain_id == d.id]
+        question = next((questionnaire.text(i.label, lang) for i in d.items if i.practice), "")
+        domains.append(domain_section(numbering, questionnaire, results, d.id, lang, t, own,
+                                      domain_note(source, own, question, sample.threshold, t),
+                                      draw=figures))
+    across = synthesis(numbering, ranked, source, lang, t, sample.threshold, draw=figures)
+    profile = [item for item in results.items if item.domain is None]
+    appendix_tables = [table for item in profile for table in (
+        number_tables(numbering, item, results, lang, t) if item.type == "number"
+        else item_tables(numbering, item, results, lang, t))]
+    overall_tables = [overall_table(numbering, item, lang, t) for item in results.items
+                      if item.type != "number"]
+    all_tables = [region_table, *([chains.table] if chains.table else []),
+                  *(tb for d in domains for tb in d.tables),
+                  *([across.table] if across.table else []), *appendix_tables, *overall_tables]
+    all_figures = [region_figure, *chains.figures, *(f for d in domains for f in d.figures),
+                   *([across.figure] if across.figure else [])]
     settings = project.settings.project
     authors_text = formats.join_list(settings.authors, lang)
     day = today or date.today()
@@ -199,8 +110,8 @@ def build_context(project: Project, results: Results, lang: str, *,
     cited = formats.join_list(settings.authors, lang, "&" if lang == "en" else None)
     citation = (f"{cited} ({day.year}). {settings.title}{number}." if authors_text
                 else f"{settings.title}{number}. ({day.year}).")
-    prov = results.provenance
     domain_titles = [questionnaire.text(d.title, lang).lower() for d in questionnaire.domains]
+    prov = results.provenance
     return ReportContext(
         lang=lang,
         t=t,
@@ -209,6 +120,7 @@ def build_context(project: Project, results: Results, lang: str, *,
         sample=sample,
         glance=Glance(
             headline=text["headline"], why=text["why"], found=text["found"],
+            facts=_facts(results, across.practices, lang, t),
             means=text["means"], contact=text["contact"],
             did=[t["did_intro"],
                  t["did_total"].format(n=formats.number(sample.n_included, lang),
@@ -216,13 +128,24 @@ def build_context(project: Project, results: Results, lang: str, *,
                                        period=sample.period),
                  t["did_regions"].format(regions=sample.regions_text)],
         ),
+        region_table=region_table,
+        region_figure=region_figure,
+        chains=chains,
+        sample_refs=sentence(t["sample_refs"], t, lang, [region_table, region_figure],
+                             appendix=t["ref_appendix"].format(n=t["appendix_b"])),
         domains=domains,
+        synthesis=across,
+        questionnaire=questionnaire_info(questionnaire, lang, t),
         appendix_tables=appendix_tables,
+        item_tables=overall_tables,
         tables=all_tables,
-        figures=figure_list,
+        figures=all_figures,
         text=text,
-        provenance=ProvenanceInfo(f"{prov.questionnaire_id} {prov.questionnaire_version}",
-                                  prov.data_sha256, prov.tool_version, prov.generated_at),
+        provenance=ProvenanceInfo(
+            f"{prov.questionnaire_id} {prov.questionnaire_version}", prov.data_sha256,
+            prov.tool_version, prov.generated_at,
+            ", ".join(f"{name} {version}" for name, version in sorted(prov.libraries.items())),
+            _settings_lines(prov.settings), prov.monte_carlo_resamples),
         instrument_text=t["instrument_text"].format(
             qid=prov.questionnaire_id, version=prov.questionnaire_version,
             domains=formats.join_list(domain_titles, lang)),
@@ -263,24 +186,14 @@ def read_author_texts(folder: Path, lang: str, t: dict[str, str]) -> dict[str, P
 # --------------------------------------------------------------------------- helpers
 
 
-class _Counter:
-    """Numbers tables in the order they are made."""
-
-    def __init__(self) -> None:
-        self.tables = 0
-
-    def next_table(self) -> int:
-        self.tables += 1
-        return self.tables
-
-
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value[:10]) if value else None
 
 
 def _sample(results: Results, lang: str, t: dict[str, str]) -> SampleInfo:
     s = results.sample
-    regions = [RegionShare(r.label, r.count, formats.percent(r.pct, lang)) for r in s.by_region]
+    regions = [RegionShare(region_name(r.label, lang), r.count, formats.percent(r.pct, lang))
+               for r in s.by_region]
     first, last = _date(s.fielding.first_submitted_at), _date(s.fielding.last_submitted_at)
     reasons = [f"{t.get('reason_' + reason, reason)} ({formats.number(n, lang)})"
                for reason, n in s.exclusions.items() if n]
@@ -297,98 +210,62 @@ def _sample(results: Results, lang: str, t: dict[str, str]) -> SampleInfo:
     )
 
 
-def _region_table(counter: _Counter, sample: SampleInfo, t: dict[str, str], lang: str) -> Table:
+def _region_table(numbering: Numbering, sample: SampleInfo, t: dict[str, str],
+                  lang: str) -> Table:
     rows = [TableRow(r.label, [formats.number(r.count, lang), r.pct]) for r in sample.regions]
-    rows.append(TableRow("Total", [formats.number(sample.n_included, lang), ""]))
-    number = counter.next_table()
+    rows.append(TableRow(t["total"], [formats.number(sample.n_included, lang), ""]))
+    number = numbering.table()
     return Table(number, f"table-{number}", t["figure_regions"],
                  [t["region"], t["respondents"], t["percent"]], rows)
 
 
-def _region_figure(sample: SampleInfo, t: dict[str, str], lang: str, *, draw: bool) -> Figure:
+def _region_figure(numbering: Numbering, sample: SampleInfo, t: dict[str, str], lang: str, *,
+                   draw: bool) -> Figure:
     labels = [r.label for r in sample.regions]
     values = [r.count for r in sample.regions]
+    printed = [formats.number(v, lang) for v in values]
+    chart = Chart("bars", labels, [Series("", [float(v) for v in values], printed)],
+                  axis=t["respondents"])
     alt = t["figure_regions_alt"].format(
-        list=formats.join_list([f"{r.label} {formats.number(r.count, lang)}"
-                                for r in sample.regions], lang))
+        list=formats.join_list([f"{label} {n}" for label, n in zip(labels, printed, strict=True)],
+                               lang))
+    number = numbering.figure()
     svg = Markup("")
     if draw:
-        from consult.report.figures import bar_chart_svg
+        from consult.report.figures import svg as draw_svg
 
-        svg = bar_chart_svg(labels, values, t["figure_regions"], alt)
-    return Figure(1, "figure-1", t["figure_regions"], alt, svg, labels, values)
-
-
-def _domain(counter: _Counter, questionnaire: Questionnaire, results: Results, domain_id: str,
-            lang: str, t: dict[str, str]) -> DomainSection:
-    domain = next(d for d in questionnaire.domains if d.id == domain_id)
-    tables = [table for item in results.items if item.domain == domain_id
-              and item.type != "number" for table in _item_tables(counter, item, lang, t)]
-    return DomainSection(domain.id, questionnaire.text(domain.title, lang),
-                         questionnaire.text(domain.intro, lang), tables)
+        svg = draw_svg(chart, t["figure_regions"], alt, salt=f"figure-{number}")
+    return Figure(number, f"figure-{number}", t["figure_regions"], alt, svg, labels,
+                  [float(v) for v in values], chart)
 
 
-def _item_tables(counter: _Counter, item: ItemResult, lang: str,
-                 t: dict[str, str]) -> list[Table]:
-    labels = {c.code: c.label.get(lang) or next(iter(c.label.values()), c.code)
-              for c in item.choices}
-    labels["(missing)"] = t["missing"]
-    question = item.label.get(lang) or next(iter(item.label.values()), item.item_id)
-    tables = []
-    for grouping, cross in item.by.items():
-        number = counter.next_table()
-        title = f"{question} ({t['by']} {t.get('grouping_' + grouping, grouping)})"
-        tables.append(Table(number, f"table-{number}", title,
-                            *_cross_rows(item, cross, labels, lang, t),
-                            tests=[_apa(test, labels, lang, t) for test in cross.tests],
-                            notes=list(cross.notes)))
-    return tables
+def _facts(results: Results, ranked: list[Practice], lang: str, t: dict[str, str]) -> list[str]:
+    """Key figures for *What we found*: the top practice, the most and least agreed statements."""
+    facts = []
+    if ranked:
+        top = ranked[0]
+        facts.append(t["fact_practice"].format(label=top.label, domain=top.domain,
+                                               n=formats.number(top.n_respondents, lang),
+                                               origin=practice_origin(top, lang, t)))
+    agreed = [(float(i.overall.likert.pct_agree), i) for i in results.items
+              if i.domain and i.overall.likert and i.overall.likert.pct_agree is not None]
+    if agreed:
+        most, least = max(agreed, key=lambda a: a[0]), min(agreed, key=lambda a: a[0])
+        for _, item in [most] if most is least else [most, least]:
+            likert = item.overall.likert
+            assert likert is not None
+            facts.append(t["fact_agree"].format(pct=formats.percent(likert.pct_agree, lang),
+                                                label=item_label(item, lang).rstrip(".")))
+    return facts
 
 
-def _cross_rows(item: ItemResult, cross: CrossTable, labels: dict[str, str], lang: str,
-                t: dict[str, str]) -> tuple[list[str], list[TableRow]]:
-    special = {"(other)": t["other"], "(not stated)": t["not_stated"]}
-    header = [t["answer"]]
-    header += [f"{special.get(g.key, g.label)} ({t['n']} = {formats.number(g.n_applied, lang)})"
-               for g in cross.groups]
-    header.append(f"{t['overall']} ({t['n']} = {formats.number(item.overall.n_applied, lang)})")
-    overall = {row.code: row for row in item.overall.rows}
-    cells = {(c.group, c.code): c for c in cross.cells}
-    rows = []
-    for row in item.overall.rows:
-        printed = []
-        for group in cross.groups:
-            cell = cells.get((group.key, row.code))
-            if cell is None:
-                printed.append("–")
-            elif cell.count is None or cell.pct_answered is None:
-                printed.append(cell.display)
-            else:
-                printed.append(f"{cell.display} ({formats.percent(cell.pct_answered, lang)})")
-        whole = overall[row.code]
-        printed.append(f"{formats.number(whole.count, lang)}"
-                       + (f" ({formats.percent(whole.pct_answered, lang)})"
-                          if whole.pct_answered is not None else ""))
-        rows.append(TableRow(labels.get(row.code, row.code), printed))
-    return header, rows
-
-
-def _apa(test: StatTest, labels: dict[str, str], lang: str, t: dict[str, str]) -> str:
-    """One test in APA style: ``χ²(3, N = 80) = 7.81, p = .050``."""
-    n = formats.number(test.n, lang)
-    dof = formats.number(test.dof, lang, 0) if test.dof is not None else "?"
-    stat = formats.number(test.statistic, lang, 2)
-    p = formats.p_value(test.p_value, lang)
-    if test.test == "fisher_exact":
-        text = f"{t['fisher_exact']}, N = {n}, {p}"
-    elif test.test == "kruskal_wallis":
-        text = f"H({dof}, N = {n}) = {stat}, {p}"
-    else:
-        text = f"χ²({dof}, N = {n}) = {stat}, {p}"
-        if test.test == "monte_carlo_chi2":
-            text += f" ({t['monte_carlo'].format(resamples=formats.number(test.resamples, lang))})"
-    if test.p_holm is not None:
-        text += "; " + formats.p_value(test.p_holm, lang).replace("p ", "p (Holm) ", 1)
-    if test.choice is not None:
-        text = f"{labels.get(test.choice, test.choice)}: {text}"
-    return text
+def _settings_lines(settings: dict[str, object], prefix: str = "") -> list[str]:
+    """``{"disclosure": {"threshold": 5}}`` → ``["disclosure.threshold = 5"]``."""
+    lines = []
+    for key, value in sorted(settings.items()):
+        if isinstance(value, dict):
+            lines += _settings_lines(value, f"{prefix}{key}.")
+        else:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            lines.append(f"{prefix}{key} = {shown}")
+    return lines

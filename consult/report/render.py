@@ -9,6 +9,7 @@ template error becomes a :class:`ConsultError` naming the template file and line
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,10 +22,11 @@ from consult.errors import ConsultError
 from consult.project import Project
 from consult.report import formats
 from consult.report.context import ReportContext, build_context
+from consult.report.figures import prefix_ids
 from consult.resources import shipped_dir
 from consult.results import read_results
 
-FORMATS = ("html", "md", "pdf")
+FORMATS = ("html", "md", "pdf", "docx")
 DOCUMENTS = ("glance", "full")
 
 
@@ -72,6 +74,8 @@ def render_template(env: jinja2.Environment, name: str, context: ReportContext) 
         "pct": lambda v, display="": formats.percent(v, lang, display),
         "pvalue": lambda v: formats.p_value(v, lang),
         "join_list": lambda v: formats.join_list(list(v), lang),
+        "md": markdown_text,
+        "unique_ids": prefix_ids,
     }
     env.filters.update(filters)
     try:
@@ -123,6 +127,12 @@ def render_report(project: Project, *, formats_: tuple[str, ...] = ("html",),
                 out = target / f"{document}.{lang}.pdf"
                 write_pdf(html, out, base=target)
                 written.append(Rendered(document, lang, "pdf", out))
+            if "docx" in formats_:
+                from consult.report.word import write_docx
+
+                out = target / f"{document}.{lang}.docx"
+                write_docx(context, document, out)
+                written.append(Rendered(document, lang, "docx", out))
     return written
 
 
@@ -135,6 +145,20 @@ def write_pdf(html: str, path: Path, base: Path) -> Path:
                            "(or use --format html)") from None
     HTML(string=html, base_url=str(base)).write_pdf(str(path))
     return path
+
+
+def markdown_text(value: object) -> str:
+    """``value`` safe to print in Markdown: no raw HTML, no emphasis, no table breaks.
+
+    Respondents' words and labels pass through this (the ``md`` filter) in the
+    Markdown templates, so that a viewer rendering the file never meets markup
+    that came from an answer. ``<5`` and ``R&D`` stay readable: only a ``<`` that
+    could open a tag and an ``&`` that could start an entity are escaped.
+    """
+    text = str(value)
+    text = re.sub(r"([\\`*_\[\]|])", r"\\\1", text)
+    text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)
+    return re.sub(r"&(?=#?\w+;)", r"\\&", text)
 
 
 # --------------------------------------------------------------------------- helpers

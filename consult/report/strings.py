@@ -23,6 +23,9 @@ STRINGS: dict[str, dict[str, str]] = {
                      "questionnaire {period}.",
         "did_regions": "Respondents represented {regions}.",
         "found_numbers": "Key figures",
+        "fact_practice": "“{label}” ({domain}) was the practice cited most often, by {n} "
+                         "respondents{origin}.",
+        "fact_agree": "{pct} of those who answered agreed that “{label}”.",
         "research_report": "Research Report",
         "full_title": "Research report",
         "contents": "Contents",
@@ -72,6 +75,115 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_stated": "Not stated",
         "fisher_exact": "Fisher’s exact test",
         "monte_carlo": "Monte Carlo, {resamples} tables",
+        "colon": ": ",
+        "other_regions": "Other regions",
+        "total": "Total",
+        "role": "Role",
+        "ref_table": "Table {n}",
+        "ref_figure": "Figure {n}",
+        "ref_appendix": "Appendix {n}",
+        "see": "see {refs}",
+        "sample_refs": "Respondents by region are shown in {refs}; the respondent profile is in "
+                       "{appendix}.",
+        "finding_likert": "{pct} of those who answered agreed that “{label}” ({see}).",
+        "finding_single": "The most common answer to “{question}” was “{answer}”, chosen by "
+                          "{pct} of those who answered ({see}).",
+        "finding_single_tie": "The most common answers to “{question}” were {answers}, each "
+                              "chosen by {pct} of those who answered ({see}).",
+        "finding_multiple": "The answer selected most often for “{question}” was “{answer}”, by "
+                            "{pct} of those who answered ({see}).",
+        "finding_multiple_tie": "The answers selected most often for “{question}” were "
+                                "{answers}, each by {pct} of those who answered ({see}).",
+        "finding_differs": "Answers to “{question}” differed by {groupings} ({tests}; {see}).",
+        "finding_no_difference": "No difference between regions or roles in this domain was "
+                                 "statistically significant after Holm’s correction.",
+        "withheld": "withheld",
+        "figure_agree": "Percent who agreed that “{label}”, by region and role",
+        "figure_agree_alt": "Dot plot of the percent who agreed, by region and role: {list}. "
+                            "Overall: {overall}.",
+        "figure_answers": "Answers to “{label}”, by region and role",
+        "figure_answers_alt": "Stacked bar chart of the answers in percent of those who "
+                              "answered, by region and role: {list}.",
+        "axis_agree": "Percent who agreed",
+        "axis_answered": "Percent of those who answered",
+        "figure_withheld": "Withheld: counts below {threshold} are not shown.",
+        "figure_other_formats": "[Figure {n} is in the HTML and PDF versions of this report.]",
+        "best_practices": "Candidate best practices",
+        "practices_intro": "Respondents were asked: “{question}” The practices below were cited "
+                           "by at least {threshold} respondents, most widely cited first.",
+        "practices_none": "No practice was cited by {threshold} or more respondents.",
+        "practices_no_themes": "The free-text answers have not been grouped into themes yet "
+                               "(consult themes fit).",
+        "practice_support": "cited by {n} respondents{origin}",
+        "origin_both": " from {countries} and {regions}",
+        "origin_regions": " from {regions}",
+        "countries_n": "{n} countries",
+        "country_1": "1 country",
+        "regions_n": "{n} regions",
+        "region_1": "1 region",
+        "practice_marked": "marked as a best practice by the authors",
+        "synthesis": "Synthesis of best practices across domains",
+        "synthesis_top": "“{label}” ({domain}) was the practice cited most often, by {n} "
+                         "respondents{origin} ({see}).",
+        "synthesis_next": "It was followed by {list}.",
+        "synthesis_item": "“{label}” ({n})",
+        "synthesis_ranking": "Candidate best practices are themes of the answers to the "
+                             "open questions, ranked by the number of respondents citing them, "
+                             "then by the number of countries; only practices cited by at least "
+                             "{threshold} respondents are shown.",
+        "synthesis_table": "Candidate best practices across domains, most widely cited first",
+        "synthesis_none": "No practice was cited by {threshold} or more respondents.",
+        "figure_practices": "Respondents citing each candidate best practice",
+        "figure_practices_alt": "Bar chart of the respondents citing each practice: {list}.",
+        "rank": "Rank",
+        "practice": "Practice",
+        "domain": "Domain",
+        "countries": "Countries",
+        "regions": "Regions",
+        "appendix_questionnaire": "Appendix A: The questionnaire",
+        "appendix_tables": "Appendix B: Full tables",
+        "appendix_provenance": "Appendix C: Provenance of the numbers",
+        "appendix_a": "A",
+        "appendix_b": "B",
+        "full_tables_intro": "The respondent profile, then every closed question over all the "
+                             "respondents it applied to, with Wilson 95% confidence intervals.",
+        "item_overall": "{question} (all respondents)",
+        "item_number": "{question} (by {grouping})",
+        "count": "n",
+        "pct_answered": "% of answers",
+        "ci": "95% CI",
+        "mean": "Mean",
+        "sd": "SD",
+        "median": "Median",
+        "iqr": "Interquartile range",
+        "profile": "Respondent profile",
+        "questionnaire_meta": "Questionnaire {id}, version {version}.",
+        "type_single_choice": "One answer",
+        "type_multiple_choice": "Select all that apply",
+        "type_likert": "Rating scale",
+        "type_number": "Number",
+        "type_free_text": "Free text",
+        "type_country": "Country",
+        "other_specify": "Other (please specify)",
+        "asked_if": "Asked only if {condition}.",
+        "cond_equals": "question {n} is {value}",
+        "cond_not_equals": "question {n} is not {value}",
+        "cond_in": "question {n} is one of {values}",
+        "cond_selected": "question {n} includes {value}",
+        "cond_answered": "question {n} is answered",
+        "cond_not_answered": "question {n} is not answered",
+        "or": "or",
+        "quote": "“{}”",
+        "provenance_intro": "Every number in this report comes from results.json. The data hash "
+                            "identifies the responses the numbers were computed from.",
+        "prov_questionnaire": "Questionnaire",
+        "prov_data": "Data SHA-256",
+        "prov_tool": "Written by",
+        "prov_libraries": "Libraries",
+        "prov_settings": "Settings",
+        "prov_resamples": "Monte Carlo resamples",
+        "prov_generated": "results.json written",
+        "toc_update": "Right-click here and choose Update Field to build the table of contents.",
     },
     "fr": {
         "glance_title": "La recherche en un coup d’œil",
@@ -87,6 +199,10 @@ STRINGS: dict[str, dict[str, str]] = {
                      "ligne {period}.",
         "did_regions": "Les répondants provenaient des régions suivantes : {regions}.",
         "found_numbers": "Chiffres clés",
+        "fact_practice": "« {label} » ({domain}) est la pratique citée le plus souvent, par {n} "
+                         "répondants{origin}.",
+        "fact_agree": "{pct} des personnes qui ont répondu étaient d’accord avec l’énoncé "
+                      "« {label} ».",
         "research_report": "Rapport de recherche",
         "full_title": "Rapport de recherche",
         "contents": "Table des matières",
@@ -136,6 +252,131 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_stated": "Non précisé",
         "fisher_exact": "test exact de Fisher",
         "monte_carlo": "Monte-Carlo, {resamples} tableaux",
+        "colon": "\u00a0: ",
+        "other_regions": "Autres régions",
+        "total": "Total",
+        "role": "Rôle",
+        "ref_table": "le tableau {n}",
+        "ref_figure": "la figure {n}",
+        "ref_appendix": "l’annexe {n}",
+        "see": "voir {refs}",
+        "sample_refs": "La répartition des répondants selon la région figure dans {refs}; le "
+                       "profil des répondants est présenté à {appendix}.",
+        "finding_likert": "{pct} des personnes qui ont répondu étaient d’accord avec l’énoncé "
+                          "« {label} » ({see}).",
+        "finding_single": "La réponse la plus fréquente à la question « {question} » a été "
+                          "« {answer} », choisie par {pct} des personnes qui ont répondu ({see}).",
+        "finding_single_tie": "Les réponses les plus fréquentes à la question « {question} » "
+                              "ont été {answers}, choisies chacune par {pct} des personnes qui "
+                              "ont répondu ({see}).",
+        "finding_multiple": "La réponse la plus souvent cochée à la question « {question} » a "
+                            "été « {answer} », cochée par {pct} des personnes qui ont répondu "
+                            "({see}).",
+        "finding_multiple_tie": "Les réponses les plus souvent cochées à la question "
+                                "« {question} » ont été {answers}, cochées chacune par {pct} des "
+                                "personnes qui ont répondu ({see}).",
+        "finding_differs": "Les réponses à la question « {question} » différaient selon "
+                           "{groupings} ({tests}; {see}).",
+        "finding_no_difference": "Aucune différence entre les régions ou les rôles n’était "
+                                 "statistiquement significative dans ce volet après la "
+                                 "correction de Holm.",
+        "withheld": "masqué",
+        "figure_agree": "Pourcentage de personnes d’accord avec l’énoncé « {label} », selon la "
+                        "région et le rôle",
+        "figure_agree_alt": "Graphique à points du pourcentage de personnes d’accord, selon la "
+                            "région et le rôle : {list}. Ensemble : {overall}.",
+        "figure_answers": "Réponses à la question « {label} », selon la région et le rôle",
+        "figure_answers_alt": "Diagramme à barres empilées des réponses, en pourcentage des "
+                              "personnes qui ont répondu, selon la région et le rôle : {list}.",
+        "axis_agree": "Pourcentage de personnes d’accord",
+        "axis_answered": "Pourcentage des personnes qui ont répondu",
+        "figure_withheld": "Masqué : les effectifs inférieurs à {threshold} ne sont pas "
+                           "représentés.",
+        "figure_other_formats": "[La figure {n} figure dans les versions HTML et PDF du "
+                                "rapport.]",
+        "best_practices": "Pratiques exemplaires potentielles",
+        "practices_intro": "Les répondants devaient répondre à la question « {question} » Les "
+                           "pratiques ci-dessous ont été citées par au moins {threshold} "
+                           "répondants; les plus citées viennent en premier.",
+        "practices_none": "Aucune pratique n’a été citée par au moins {threshold} répondants.",
+        "practices_no_themes": "Les réponses libres n’ont pas encore été regroupées en thèmes "
+                               "(consult themes fit).",
+        "practice_support": "citée par {n} répondants{origin}",
+        "origin_both": " de {countries} et de {regions}",
+        "origin_regions": " de {regions}",
+        "countries_n": "{n} pays",
+        "country_1": "1 pays",
+        "regions_n": "{n} régions",
+        "region_1": "1 région",
+        "practice_marked": "retenue comme pratique exemplaire par les auteurs",
+        "synthesis": "Synthèse des pratiques exemplaires dans l’ensemble des volets",
+        "synthesis_top": "« {label} » ({domain}) est la pratique citée le plus souvent, par {n} "
+                         "répondants{origin} ({see}).",
+        "synthesis_next": "Suivent {list}.",
+        "synthesis_item": "« {label} » ({n})",
+        "synthesis_ranking": "Les pratiques exemplaires potentielles sont les thèmes des "
+                             "réponses aux questions ouvertes, classés selon le nombre de "
+                             "répondants qui les citent, puis selon le nombre de pays; seules "
+                             "les pratiques citées par au moins {threshold} répondants sont "
+                             "présentées.",
+        "synthesis_table": "Pratiques exemplaires potentielles dans l’ensemble des volets, des "
+                           "plus citées aux moins citées",
+        "synthesis_none": "Aucune pratique n’a été citée par au moins {threshold} répondants.",
+        "figure_practices": "Répondants citant chaque pratique exemplaire potentielle",
+        "figure_practices_alt": "Diagramme à barres des répondants citant chaque pratique : "
+                                "{list}.",
+        "rank": "Rang",
+        "practice": "Pratique",
+        "domain": "Volet",
+        "countries": "Pays",
+        "regions": "Régions",
+        "appendix_questionnaire": "Annexe A : Le questionnaire",
+        "appendix_tables": "Annexe B : Tableaux complets",
+        "appendix_provenance": "Annexe C : Provenance des chiffres",
+        "appendix_a": "A",
+        "appendix_b": "B",
+        "full_tables_intro": "Le profil des répondants, puis chaque question fermée pour "
+                             "l’ensemble des répondants auxquels elle s’appliquait, avec les "
+                             "intervalles de confiance à 95 % de Wilson.",
+        "item_overall": "{question} (ensemble des répondants)",
+        "item_number": "{question} (selon {grouping})",
+        "count": "n",
+        "pct_answered": "% des réponses",
+        "ci": "IC à 95 %",
+        "mean": "Moyenne",
+        "sd": "É.-T.",
+        "median": "Médiane",
+        "iqr": "Écart interquartile",
+        "profile": "Profil des répondants",
+        "questionnaire_meta": "Questionnaire {id}, version {version}.",
+        "type_single_choice": "Une seule réponse",
+        "type_multiple_choice": "Cochez toutes les réponses qui s’appliquent",
+        "type_likert": "Échelle d’évaluation",
+        "type_number": "Nombre",
+        "type_free_text": "Texte libre",
+        "type_country": "Pays",
+        "other_specify": "Autre (veuillez préciser)",
+        "asked_if": "Posée seulement si {condition}.",
+        "cond_equals": "la réponse à la question {n} est {value}",
+        "cond_not_equals": "la réponse à la question {n} n’est pas {value}",
+        "cond_in": "la réponse à la question {n} est l’une des suivantes : {values}",
+        "cond_selected": "la réponse à la question {n} comprend {value}",
+        "cond_answered": "la question {n} a une réponse",
+        "cond_not_answered": "la question {n} n’a pas de réponse",
+        "or": "ou",
+        "quote": "«\u00a0{}\u00a0»",
+        "provenance_intro": "Tous les chiffres du rapport proviennent de results.json. "
+                            "L’empreinte des données désigne les réponses à partir desquelles "
+                            "ils ont été calculés.",
+        "prov_questionnaire": "Questionnaire",
+        "prov_data": "SHA-256 des données",
+        "prov_tool": "Produit par",
+        "prov_libraries": "Bibliothèques",
+        "prov_settings": "Paramètres",
+        "prov_resamples": "Tirages Monte-Carlo",
+        "prov_generated": "Écriture de results.json",
+        "toc_update": "Cliquez ici avec le bouton droit et choisissez Mettre à jour les champs "
+                      "pour créer la table des matières.",
     },
 }
 
@@ -143,3 +384,46 @@ STRINGS: dict[str, dict[str, str]] = {
 def strings_for(lang: str) -> dict[str, str]:
     """The catalogue of ``lang``; English keys fill any gap."""
     return {**STRINGS["en"], **STRINGS.get(lang, {})}
+
+
+# Region names as results.json writes them (English: the r361 scheme and the UN M49
+# sub-regions of consult/regions.py) and as a French report prints them. A name
+# not listed here (a project's own scheme) is printed as it is.
+REGION_NAMES: dict[str, dict[str, str]] = {
+    "fr": {
+        "North America": "Amérique du Nord",
+        "Latin America and the Caribbean": "Amérique latine et Caraïbes",
+        "Europe": "Europe",
+        "Asia": "Asie",
+        "Oceania": "Océanie",
+        "Africa": "Afrique",
+        "Northern America": "Amérique septentrionale",
+        "Central America": "Amérique centrale",
+        "South America": "Amérique du Sud",
+        "Caribbean": "Caraïbes",
+        "Northern Europe": "Europe septentrionale",
+        "Western Europe": "Europe occidentale",
+        "Southern Europe": "Europe méridionale",
+        "Eastern Europe": "Europe orientale",
+        "Eastern Asia": "Asie orientale",
+        "South-eastern Asia": "Asie du Sud-Est",
+        "Southern Asia": "Asie méridionale",
+        "Western Asia": "Asie occidentale",
+        "Central Asia": "Asie centrale",
+        "Northern Africa": "Afrique septentrionale",
+        "Eastern Africa": "Afrique orientale",
+        "Middle Africa": "Afrique centrale",
+        "Southern Africa": "Afrique australe",
+        "Western Africa": "Afrique occidentale",
+        "Australia and New Zealand": "Australie et Nouvelle-Zélande",
+        "Melanesia": "Mélanésie",
+        "Micronesia": "Micronésie",
+        "Polynesia": "Polynésie",
+        "Antarctica": "Antarctique",
+    },
+}
+
+
+def region_name(name: str, lang: str) -> str:
+    """``name`` (a region as results.json writes it) in ``lang``; unknown names unchanged."""
+    return REGION_NAMES.get(lang, {}).get(name, name)
