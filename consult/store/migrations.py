@@ -121,6 +121,20 @@ def _lean_answers(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE answers_v4 RENAME TO answers"))
 
 
+def _code_failures(conn: sa.Connection) -> None:
+    # The table as version 5 made it, frozen here rather than taken from schema.py.
+    frozen = sa.MetaData()
+    failures = sa.Table(
+        "code_failures", frozen,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("client_key", sa.String(64), nullable=False),
+        sa.Column("failed_at", schema.UTCDateTime(), nullable=False),
+    )
+    sa.Index("ix_code_failures_client", failures.c.client_key, failures.c.failed_at)
+    sa.Index("ix_code_failures_failed_at", failures.c.failed_at)
+    failures.create(conn, checkfirst=True)  # with its indexes
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contacts, waves, referral codes, ingests, respondents, answers, exclusions",
               _initial),
@@ -129,6 +143,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "messages and nominations, for fielding", _fielding),
     Migration(4, "answers without the item index (and WITHOUT ROWID on SQLite), for fast ingest",
               _lean_answers),
+    Migration(5, "code_failures, so that the web form's limit on wrong codes holds across "
+              "workers", _code_failures),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -213,3 +213,18 @@ nominations = sa.Table(
 
 sa.Index("ix_messages_status", messages.c.status)
 sa.Index("ix_referral_codes_parent", referral_codes.c.parent_code)
+
+# The web form's wrong code entries (migration 5), shared by every worker so that
+# the limit on code guessing holds across workers and machines. ``client_key`` is
+# an HMAC-SHA256 of the client's address under the web form's secret, never the
+# address itself; rows older than the limiter's window are deleted.
+code_failures = sa.Table(
+    "code_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client_key", sa.String(64), nullable=False),
+    sa.Column("failed_at", UTCDateTime(), nullable=False),
+)
+
+sa.Index("ix_code_failures_client", code_failures.c.client_key, code_failures.c.failed_at)
+sa.Index("ix_code_failures_failed_at", code_failures.c.failed_at)

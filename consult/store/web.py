@@ -1,4 +1,4 @@
-"""Web form drafts: the only SQL the web form runs for respondents it is filling in.
+"""Web form drafts and wrong code entries: the only SQL the web form runs.
 
 A web response is a ``respondents`` row with ``source = 'web'`` and
 ``source_id`` = the referral code, so the store's unique key on
@@ -6,6 +6,10 @@ A web response is a ``respondents`` row with ``source = 'web'`` and
 on the first saved page with ``finished = false`` and its answers; every later
 page replaces that page's answers; the last page sets ``finished`` and
 ``submitted_at`` and marks the code used. Analysis reads it like any other.
+
+Wrong code entries are rows of ``code_failures`` keyed by a keyed hash of the
+client's address (made by the web form; the store never sees the address), so
+that every worker counts the same failures.
 """
 
 from __future__ import annotations
@@ -135,6 +139,28 @@ def save_web_page(store: Store, page: PageSave) -> None:
             rc = schema.referral_codes
             conn.execute(rc.update().where(rc.c.code == page.code, rc.c.used_at.is_(None))
                          .values(used_at=page.now))
+
+
+def record_code_failure(store: Store, client_key: str, at: datetime) -> None:
+    """Record one wrong code entered by the client whose hashed address is ``client_key``."""
+    with store.engine.begin() as conn:
+        conn.execute(schema.code_failures.insert().values(client_key=client_key, failed_at=at))
+
+
+def code_failures_since(store: Store, client_key: str, since: datetime) -> int:
+    """How many wrong codes ``client_key`` entered after ``since`` (by any worker)."""
+    f = schema.code_failures
+    query = (sa.select(sa.func.count()).select_from(f)
+             .where(f.c.client_key == client_key, f.c.failed_at > since))
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
+def purge_code_failures(store: Store, before: datetime) -> int:
+    """Delete the wrong code entries made at or before ``before``; return how many."""
+    f = schema.code_failures
+    with store.engine.begin() as conn:
+        return int(conn.execute(f.delete().where(f.c.failed_at <= before)).rowcount)
 
 
 def _insert_ignoring_conflict(conn: sa.Connection, table: sa.Table) -> Any:

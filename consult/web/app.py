@@ -108,11 +108,13 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
                  if lang in questionnaire.languages] or list(questionnaire.languages)
     store = open_store(project.database_url)
     setup = fielding_setup(project)
+    signer = Signer(secret or load_secret(project.cache_dir))
     form = WebForm(
         project=project, questionnaire=questionnaire, pages=pages(questionnaire),
         store=store, setup=setup,
-        languages=languages, signer=Signer(secret or load_secret(project.cache_dir)),
-        limiter=RateLimiter(code_attempts, attempt_window), secure_cookies=secure_cookies,
+        languages=languages, signer=signer,
+        limiter=RateLimiter(code_attempts, attempt_window, store=store, signer=signer),
+        secure_cookies=secure_cookies,
         countries=CountryResolver(),
         child_codes=ChildCodes(store, setup.child_codes, project.cache_dir / CHILD_CODES_LOCK))
     env = _environment(project.root / "templates")
