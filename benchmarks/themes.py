@@ -1,67 +1,266 @@
-"""Themes against human (and reference) coding on ../shared/benchmarks.
+"""Themes against human (and reference) coding, and the speed of a fit.
 
-Run: ``python -m benchmarks.themes`` (or ``python benchmarks/themes.py``).
-Prints, per question, the answers, the reference codes, and the per-answer
-F1 (one-to-one matched) of discovery, zero-shot codebook (code labels and
-descriptions only) and the trivial "one theme for all" baseline. Skips with a
-message when the benchmark folder is absent.
+Run from the repository root::
+
+    python benchmarks/themes.py            # agreement table (about 5 minutes from cold)
+    python benchmarks/themes.py speed      # 10,000 answers, cold and cached (about 5 minutes)
+    python benchmarks/themes.py thresholds # how the default threshold was chosen (about 5 minutes)
+
+``python benchmarks/run.py themes`` runs the first. The public benchmarks are
+read from ``../shared/benchmarks`` (or ``$CONSULT_BENCHMARKS``); without them
+the human-coded questions are skipped with a message and only the synthetic
+consultation (the project's own generator, planted themes) is scored.
+
+Per question, three methods side by side, each scored against the reference
+codes with :func:`consult.analysis.text.agreement.agreement` (one-to-one
+matching of themes to codes, per-answer multi-label F1; Cohen's kappa per
+matched theme, averaged; NMI of the best theme against the first code):
+
+- **discovery**: :func:`fit_themes` with its defaults;
+- **codebook**: the reference codes' labels (and descriptions, where given)
+  with up to five example answers per code, taken from the *other* half of the
+  answers (two folds, seeded): every answer is coded by a codebook whose
+  examples it is not among. ``id F1`` counts a code only when its name equals
+  the reference code: the honest figure for a codebook;
+- **BERTopic defaults**: ``BERTopic()`` on the same embeddings of whole
+  answers (UMAP seeded), outlier topic -1 counted as a theme.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import random
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
+BENCHMARKS = Path(os.environ.get("CONSULT_BENCHMARKS", ROOT.parent / "shared" / "benchmarks"))
 PROCTORING = ("Q5", "N3", "N4", "Q8", "Q11", "Q12", "Q14")
+PRACTICE_ITEMS = ("acc_practice", "rec_practice", "int_practice", "prog_practice",
+                  "reint_practice", "train_practice", "best_practice")
 # Outside the repository: a benchmark must not leave files in the working tree.
 CACHE = Path(tempfile.gettempdir()) / "consult-benchmark-embeddings"
+SEED = 0
+EXAMPLES_PER_CODE = 5
 
 
-def themes_benchmark() -> None:
-    """Print the per-question table (see the module docstring)."""
-    if not BENCHMARKS.is_dir():
-        print(f"skipped: {BENCHMARKS} is absent (see ../shared/benchmarks/README.md)")
+@dataclass(frozen=True)
+class Question:
+    """One benchmark question: its answers and their reference codes."""
+
+    name: str
+    texts: list[str]
+    gold: dict[str, list[str]]
+    """Answer index (as text) → reference codes, the main one first."""
+    codes: dict[str, tuple[str, str]]
+    """Code → (label, description)."""
+
+
+@dataclass(frozen=True)
+class Score:
+    """One method on one question."""
+
+    themes: int
+    f1: float
+    kappa: float
+    nmi: float
+    identity: float | None = None
+
+
+def themes_benchmark(argv: Sequence[str] = ()) -> None:
+    """Print the agreement table (``speed`` in ``argv``: the speed benchmark instead)."""
+    if "speed" in argv:
+        speed_benchmark()
         return
-    from consult.analysis.text.agreement import agreement
+    if "thresholds" in argv:
+        threshold_sweep()
+        return
+    groups: list[tuple[str, list[Question]]] = []
+    if BENCHMARKS.is_dir():
+        groups.append(("public benchmarks (human coding; gambling: reference themes)",
+                       _public_questions()))
+    else:
+        print(f"skipped the public benchmarks: {BENCHMARKS} is absent "
+              "(see ../shared/benchmarks/README.md)")
+    groups.append(("synthetic consultation (planted themes), 81 respondents, seed 2014",
+                   _synthetic_questions(81, 2014)))
+    groups.append(("synthetic consultation (planted themes), 300 respondents, seed 5",
+                   _synthetic_questions(300, 5)))
     from consult.analysis.text.embed import MiniLMEmbedder
-    from consult.analysis.text.themes import Code, fit_themes
 
     embedder = MiniLMEmbedder(cache_dir=CACHE)
-    print(f"{'question':<12}{'n':>5}{'codes':>7}{'themes':>8}{'discovery':>11}{'codebook':>10}"
-          f"{'one theme':>11}{'NMI':>7}{'seconds':>9}")
-    discovery, codebook = [], []
-    for name, texts, gold, codes in _questions():
-        start = time.perf_counter()
-        keys = [str(i) for i in range(len(texts))]
-        found = fit_themes(texts, embedder)
-        machine = {k: [t for t, _ in a] for k, a in zip(keys, found.assignments, strict=True)}
-        disc = agreement(machine, gold)
-        coded = fit_themes(texts, embedder, codebook=[Code(c, label, description)
-                                                      for c, (label, description) in codes.items()],
-                           min_similarity=-1.0)
-        by_code = {k: [t for t, _ in a] for k, a in zip(keys, coded.assignments, strict=True)}
-        book = agreement(by_code, gold)
-        one = agreement({k: ["all"] for k in keys}, gold)
-        discovery.append(disc.f1)
-        codebook.append(book.f1)
-        print(f"{name:<12}{len(texts):>5}{disc.n_codes:>7}{len(found.themes):>8}{disc.f1:>11.3f}"
-              f"{book.f1:>10.3f}{one.f1:>11.3f}{disc.nmi:>7.3f}{time.perf_counter() - start:>9.1f}")
-    if discovery:
-        print(f"{'mean':<12}{'':>5}{'':>7}{'':>8}{sum(discovery) / len(discovery):>11.3f}"
-              f"{sum(codebook) / len(codebook):>10.3f}")
+    for title, questions in groups:
+        print(f"\n### {title}\n")
+        print("| question | n | codes | discovery themes | F1 | κ | NMI | codebook F1 | κ | NMI "
+              "| id F1 | BERTopic defaults themes | F1 | κ | NMI |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        rows = []
+        for question in questions:
+            start = time.perf_counter()
+            found = (_discovery(question, embedder), _codebook(question, embedder),
+                     _bertopic_defaults(question, embedder))
+            rows.append(found)
+            disc, book, base = found
+            print(f"| {question.name} | {len(question.texts)} | {len(question.codes)} "
+                  f"| {disc.themes} | {disc.f1:.3f} | {disc.kappa:.3f} | {disc.nmi:.3f} "
+                  f"| {book.f1:.3f} | {book.kappa:.3f} | {book.nmi:.3f} | {book.identity:.3f} "
+                  f"| {base.themes} | {base.f1:.3f} | {base.kappa:.3f} | {base.nmi:.3f} |",
+                  flush=True)
+            print(f"<!-- {question.name}: {time.perf_counter() - start:.1f} s -->", file=sys.stderr)
+        print(_mean_row(rows))
+        fine = [_discovery(q, embedder, threshold=0.55, units="answers", margin=0.1, min_share=0)
+                for q in questions]
+        zero = [_codebook(q, embedder, examples=0) for q in questions]
+        print(f"\nAlso: discovery with the previous default (threshold 0.55, whole answers, "
+              "margin 0.1, no minimum support) "
+              f"F1 {_mean([s.f1 for s in fine])} with {_mean([s.themes for s in fine], 1)} themes; "
+              f"codebook from labels alone (no examples) F1 {_mean([s.f1 for s in zero])} "
+              f"(id F1 {_mean([s.identity or 0.0 for s in zero])}).")
+    roundtable_benchmark(embedder)
 
 
-def _questions() -> list[tuple[str, list[str], dict[str, list[str]],
-                               dict[str, tuple[str, str]]]]:
+def threshold_sweep(thresholds: Sequence[float] = (0.6, 0.65, 0.7, 0.75, 0.8)) -> None:
+    """Discovery F1 by cut distance on both families, and on two halves of the questions.
+
+    The default is the threshold with the best mean of the two families' F1 (public
+    questions, synthetic items); half A is the odd-numbered public questions with the
+    81-respondent consultation, half B the others with the 300-respondent one.
+    """
+    from consult.analysis.text.embed import MiniLMEmbedder
+
+    embedder = MiniLMEmbedder(cache_dir=CACHE)
+    public = _public_questions() if BENCHMARKS.is_dir() else []
+    small, large = _synthetic_questions(81, 2014), _synthetic_questions(300, 5)
+    print("| threshold | public F1 | synthetic 81 F1 | synthetic 300 F1 | synthetic themes "
+          "| both families | half A | half B |\n|---|---|---|---|---|---|---|---|")
+    for threshold in thresholds:
+        scores = {name: [_discovery(q, embedder, threshold=threshold) for q in questions]
+                  for name, questions in (("public", public), ("small", small), ("large", large))}
+        f1 = {name: [s.f1 for s in found] for name, found in scores.items()}
+        synthetic = f1["small"] + f1["large"]
+        both = (_avg(f1["public"]) + _avg(synthetic)) / 2 if public else _avg(synthetic)
+        half_a = (_avg(f1["public"][1::2]) + _avg(f1["small"])) / 2 if public else _avg(f1["small"])
+        half_b = (_avg(f1["public"][0::2]) + _avg(f1["large"])) / 2 if public else _avg(f1["large"])
+        themes = [s.themes for s in scores["small"] + scores["large"]]
+        print(f"| {threshold} | {_mean(f1['public'])} | {_mean(f1['small'])} | {_mean(f1['large'])} "
+              f"| {min(themes)}–{max(themes)} | {both:.3f} | {half_a:.3f} | {half_b:.3f} |",
+              flush=True)
+
+
+def _avg(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def roundtable_benchmark(embedder: Any) -> None:
+    """The shipped roundtable codebook on the synthetic consultation (81 respondents)."""
+    from consult.analysis.text.themes import fit_themes, load_codebook
+    from consult.resources import shipped_codebooks
+
+    codebook = load_codebook(shipped_codebooks()["r361-roundtable"])
+    print("\n### codebooks/r361-roundtable.yaml on the synthetic consultation (81 respondents, "
+          "seed 2014)\n")
+    print("| item | n | planted | codes used | new themes | F1 | κ | NMI |")
+    print("|---|---|---|---|---|---|---|---|")
+    for question in _synthetic_questions(81, 2014):
+        fit = fit_themes(question.texts, embedder, codebook=codebook, seed=SEED)
+        score = _score({str(i): [t for t, _ in a] for i, a in enumerate(fit.assignments)},
+                       question.gold)
+        used = sum(t.source == "codebook" for t in fit.themes)
+        print(f"| {question.name} | {len(question.texts)} | {len(question.codes)} | {used} "
+              f"| {len(fit.themes) - used} | {score.f1:.3f} | {score.kappa:.3f} | {score.nmi:.3f} |")
+
+
+def _mean(values: Sequence[float], digits: int = 3) -> str:
+    return f"{sum(values) / len(values):.{digits}f}" if values else "-"
+
+
+def _mean_row(rows: list[tuple[Score, Score, Score]]) -> str:
+    def mean(pick: Callable[[tuple[Score, Score, Score]], float]) -> str:
+        return f"{sum(pick(r) for r in rows) / len(rows):.3f}"
+
+    return (f"| **mean** | | | {mean(lambda r: r[0].themes)} | **{mean(lambda r: r[0].f1)}** "
+            f"| {mean(lambda r: r[0].kappa)} | {mean(lambda r: r[0].nmi)} "
+            f"| **{mean(lambda r: r[1].f1)}** | {mean(lambda r: r[1].kappa)} "
+            f"| {mean(lambda r: r[1].nmi)} | {mean(lambda r: r[1].identity or 0.0)} "
+            f"| {mean(lambda r: r[2].themes)} | {mean(lambda r: r[2].f1)} "
+            f"| {mean(lambda r: r[2].kappa)} | {mean(lambda r: r[2].nmi)} |")
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def _discovery(question: Question, embedder: Any, **options: Any) -> Score:
+    from consult.analysis.text.themes import fit_themes
+
+    fit = fit_themes(question.texts, embedder, seed=SEED, **options)
+    return _score({str(i): [t for t, _ in a] for i, a in enumerate(fit.assignments)},
+                  question.gold)
+
+
+def _codebook(question: Question, embedder: Any, examples: int = EXAMPLES_PER_CODE) -> Score:
+    """Two folds: each half coded with examples drawn from the other half."""
+    from consult.analysis.text.themes import Code, fit_themes
+
+    order = list(range(len(question.texts)))
+    random.Random(SEED).shuffle(order)
+    folds = [sorted(order[0::2]), sorted(order[1::2])]
+    machine: dict[str, list[str]] = {}
+    for fold, other in ((folds[0], folds[1]), (folds[1], folds[0])):
+        shuffled = [i for i in order if i in set(other)]
+        codebook = [Code(code, label, description, tuple(
+            question.texts[i] for i in [i for i in shuffled if code in question.gold[str(i)]]
+            [:examples])) for code, (label, description) in question.codes.items()]
+        fit = fit_themes([question.texts[i] for i in fold], embedder, codebook=codebook,
+                         seed=SEED)
+        for i, assigned in zip(fold, fit.assignments, strict=True):
+            machine[str(i)] = [t for t, _ in assigned]
+    score = _score(machine, question.gold)
+    identity = [_f1(set(machine[k]), set(codes)) for k, codes in question.gold.items()]
+    return Score(score.themes, score.f1, score.kappa, score.nmi, sum(identity) / len(identity))
+
+
+def _bertopic_defaults(question: Question, embedder: Any) -> Score:
+    from bertopic import BERTopic
+    from umap import UMAP
+
+    vectors = embedder.embed(question.texts)
+    # BERTopic's default UMAP, seeded so that the baseline is reproducible.
+    umap = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine",
+                random_state=SEED, init="random")
+    topics, _ = BERTopic(umap_model=umap).fit_transform(question.texts, embeddings=vectors)
+    return _score({str(i): [str(t)] for i, t in enumerate(topics)}, question.gold)
+
+
+def _score(machine: dict[str, list[str]], gold: dict[str, list[str]]) -> Score:
+    from consult.analysis.text.agreement import agreement
+
+    result = agreement(machine, gold)
+    kappas = [m.kappa for m in result.matches if m.kappa is not None]
+    return Score(themes=result.n_themes, f1=result.f1,
+                 kappa=sum(kappas) / len(kappas) if kappas else 0.0, nmi=result.nmi)
+
+
+def _f1(mine: set[str], theirs: set[str]) -> float:
+    if not mine and not theirs:
+        return 1.0
+    return 2 * len(mine & theirs) / (len(mine) + len(theirs))
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def _public_questions() -> list[Question]:
     found = []
-    for question in PROCTORING:
-        path = BENCHMARKS / "proctoring-educators" / "coded" / f"{question}_primary.csv"
+    for name in PROCTORING:
+        path = BENCHMARKS / "proctoring-educators" / "coded" / f"{name}_primary.csv"
         if not path.exists():
             continue
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -74,14 +273,15 @@ def _questions() -> list[tuple[str, list[str], dict[str, list[str]],
             gold[str(len(texts))] = codes
             texts.append(row[1].strip())
         labels = {c: (c.replace("_", " "), "") for cs in gold.values() for c in cs}
-        found.append((f"proct {question}", texts, gold, labels))
+        found.append(Question(f"proctoring {name}", texts, gold, labels))
     for part in (1, 2):
         folder = BENCHMARKS / "gambling-xs" / f"question_part_{part}"
         if not folder.is_dir():
             continue
-        answers = [json.loads(line) for line in (folder / "responses.jsonl").open(encoding="utf-8")]
-        mapping = {json.loads(line)["response_id"]: json.loads(line)["labels"]
-                   for line in (folder / "gold_mapping.jsonl").open(encoding="utf-8")}
+        with (folder / "responses.jsonl").open(encoding="utf-8") as handle:
+            answers = [json.loads(line) for line in handle]
+        with (folder / "gold_mapping.jsonl").open(encoding="utf-8") as handle:
+            mapping = {row["response_id"]: row["labels"] for row in map(json.loads, handle)}
         themes = json.loads((folder / "gold_themes.json").read_text(encoding="utf-8"))
         texts, gold = [], {}
         for answer in answers:
@@ -90,10 +290,100 @@ def _questions() -> list[tuple[str, list[str], dict[str, list[str]],
                 texts.append(str(answer["response"]))
         labels = {t["topic_id"]: (t["topic_label"], t.get("topic_description", ""))
                   for t in themes}
-        found.append((f"gambling {part}", texts, gold, labels))
+        found.append(Question(f"gambling {part}", texts, gold, labels))
     return found
+
+
+def _synthetic_questions(respondents: int, seed: int) -> list[Question]:
+    """The practice items of a synthetic R-361 consultation, with the themes planted in each."""
+    import yaml
+
+    from consult.analysis.text.preprocess import is_non_answer
+    from consult.questionnaire import load_questionnaire
+    from consult.synth import generate
+
+    consultation = generate(load_questionnaire(ROOT / "questionnaires" / "r361.yaml"),
+                            respondents, seed=seed, junk=0)
+    bank = yaml.safe_load((ROOT / "consult" / "synth" / "bank_r361.yaml").read_text(
+        encoding="utf-8"))
+    found = []
+    for item in PRACTICE_ITEMS:
+        texts, gold = [], {}
+        for response in consultation.complete:
+            text = response.answers.get(item)
+            if not text or is_non_answer(str(text)) or not response.themes.get(item):
+                continue
+            gold[str(len(texts))] = list(response.themes[item])
+            texts.append(str(text))
+        labels = {k: (str(v["label"]), "") for k, v in bank["items"][item]["themes"].items()}
+        found.append(Question(item, texts, gold, labels))
+    return found
+
+
+# --------------------------------------------------------------------------- speed
+
+
+def speed_benchmark(n: int = 10_000) -> None:
+    """Discovery on ``n`` answers, each run in a fresh process: cold cache, then cached."""
+    print("| answers | run | wall s (fresh process) | imports s | fit s | corpus | themes "
+          "| load |\n|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for variant in ("synthetic", "distinct"):
+            texts_path = Path(tmp) / f"{variant}.json"
+            texts = _speed_texts(n, distinct=variant == "distinct")
+            texts_path.write_text(json.dumps(texts), encoding="utf-8")
+            cache = Path(tmp) / f"cache-{variant}"
+            for run in ("cold", "cached"):
+                load = os.getloadavg()[0]
+                start = time.perf_counter()
+                done = subprocess.run([sys.executable, __file__, "_fit", str(texts_path),
+                                       str(cache)], check=True, capture_output=True, text=True)
+                wall = time.perf_counter() - start
+                print(f"| {variant} | {run} | {wall:.1f} | {done.stdout.strip()} "
+                      f"| {load:.1f} |", flush=True)
+
+
+def _speed_texts(n: int, distinct: bool) -> list[str]:
+    """``n`` synthetic answers to one practice item (``distinct``: every sentence made unique)."""
+    from consult.analysis.text.preprocess import is_non_answer
+    from consult.questionnaire import load_questionnaire
+    from consult.synth import generate
+
+    consultation = generate(load_questionnaire(ROOT / "questionnaires" / "r361.yaml"),
+                            round(n * 1.35), seed=SEED, junk=0)
+    texts = [str(r.answers["acc_practice"]) for r in consultation.complete
+             if r.answers.get("acc_practice") and not is_non_answer(str(r.answers["acc_practice"]))]
+    texts = texts[:n]
+    if distinct:
+        # The phrase bank repeats itself; a real consultation's sentences rarely do. A numbered
+        # site in every sentence makes each one distinct (the worst case for the cache and the
+        # clustering alike).
+        texts = [". ".join(f"{s.rstrip('.')} at site {i}-{k}" for k, s in
+                           enumerate(t.split(". "))) for i, t in enumerate(texts)]
+    return texts
+
+
+def _fit(texts_path: str, cache: str) -> None:
+    """One timed fit in this (fresh) process; prints what the speed table needs."""
+    start = time.perf_counter()
+    from consult.analysis.text.embed import MiniLMEmbedder
+    from consult.analysis.text.themes import fit_themes
+
+    texts = json.loads(Path(texts_path).read_text(encoding="utf-8"))
+    embedder = MiniLMEmbedder(cache_dir=Path(cache))
+    fit_start = time.perf_counter()
+    fit = fit_themes(texts, embedder)
+    done = time.perf_counter()
+    units = fit.settings["n_units"]
+    distinct = len({u.text for u in fit.units})
+    print(f"{fit_start - start:.1f} | {done - fit_start:.1f} | {len(texts):,} answers, "
+          f"{units:,} units ({distinct:,} distinct), {embedder.encoded:,} embedded "
+          f"| {len(fit.themes)} themes, {fit.settings['components']['clustering']}")
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
-    themes_benchmark()
+    if sys.argv[1:2] == ["_fit"]:
+        _fit(sys.argv[2], sys.argv[3])
+    else:
+        themes_benchmark(sys.argv[1:])

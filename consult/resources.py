@@ -1,4 +1,4 @@
-"""Where the instruments and templates shipped with consult live."""
+"""Where the instruments, templates and codebooks shipped with consult live."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def shipped_dir(name: str) -> Path:
-    """The shipped folder ``name`` (``questionnaires`` or ``templates``).
+    """The shipped folder ``name`` (``questionnaires``, ``templates`` or ``codebooks``).
 
     A wheel carries them as ``consult/_shipped/<name>``; a source checkout (and
     an editable install) has them at the top of the repository.
@@ -22,4 +22,10 @@ def shipped_dir(name: str) -> Path:
 def shipped_questionnaires() -> dict[str, Path]:
     """Shipped instruments by name (file stem), e.g. ``{"r361": Path(...)}``."""
     folder = shipped_dir("questionnaires")
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
+def shipped_codebooks() -> dict[str, Path]:
+    """Shipped theme codebooks by name (file stem), e.g. ``{"r361-roundtable": Path(...)}``."""
+    folder = shipped_dir("codebooks")
     return {p.stem: p for p in sorted(folder.glob("*.yaml"))}

@@ -29,7 +29,8 @@ def fit(
              "and propose new themes only for what it does not cover.")] = None,
     threshold: Annotated[float, typer.Option(
         "--threshold", help="Cosine distance at which discovered themes stop merging: larger "
-                            "gives fewer, broader themes.")] = 0.55,
+                            "gives fewer, broader themes (0.75 by default, chosen on the "
+                            "benchmarks: docs/themes.md).")] = 0.75,
     model: Annotated[Path | None, typer.Option(
         "--model", file_okay=False,
         help="A local sentence-transformers model folder (default: the shipped "
@@ -46,7 +47,7 @@ def fit(
     region and role; support by region and role is suppressed below
     [disclosure] threshold. Embeddings are cached in .consult/embeddings.
 
-    Example: consult themes fit acc_practice rec_practice --threshold 0.6
+    Example: consult themes fit acc_practice rec_practice --threshold 0.65
     """
     from consult.analysis.text.run import fit_project_themes
 

@@ -1,8 +1,11 @@
-"""Free-text answers made ready for themes: non-answers set aside, languages identified.
+"""Free-text answers made ready for themes: non-answers set aside, languages identified,
+answers cut into units, units turned into lemmas for keywords.
 
-Whole answers are the units by default: splitting into sentences did not raise
-agreement with human coders on the benchmarks (docs/themes.md), and multi-label
-assignment already gives an answer several themes.
+Units are sentences (spaCy's rule-based sentencizer, plus list lines and
+semicolons), so that an answer naming several practices yields several units;
+themes are assigned per unit and rolled up per answer (docs/themes.md, "How
+themes are found"). Lemmas come from spaCy's lookup lemmatizer
+(``spacy-lookups-data``: en, fr, es, nl, de); nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
 
 UNKNOWN_LANGUAGE = "unknown"
 # Answers shorter than this many words get no language: lingua guesses too often on them.
@@ -110,6 +117,179 @@ def detect_languages(texts: Sequence[str], languages: Sequence[str] = ("en",)) -
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences or list lines of ``text`` (optional units; off by default)."""
+    """Sentences or list lines of ``text`` by punctuation alone (see :func:`split_units`)."""
     parts = re.split(r"(?<=[.!?;])\s+|\n+\s*(?:[-*\u2022]\s*)?", text.strip())
     return [p.strip(" -*\u2022") for p in parts if p and p.strip(" -*\u2022")]
+
+
+# Where content_lemmas left words out (and where one unit ends and the next begins):
+# no bigram spans it.
+GAP = "|"
+# A sentence may end inside the piece: punctuation, a space, then more text.
+_MAYBE_SENTENCES = re.compile(r"[.!?\u2026]['\")\]]*\s+\S")
+_WORD = re.compile(r"[^\W\d_]+")
+# Languages whose lookup lemmas ship in spacy-lookups-data.
+LEMMA_LANGUAGES = frozenset({"en", "fr", "es", "nl", "de"})
+
+
+def split_units(texts: Sequence[str], languages: Sequence[str] | None = None) -> list[list[str]]:
+    """The units of each text: its sentences, list lines and semicolon-separated clauses.
+
+    List lines and ``;`` cut first, then spaCy's sentencizer (its tokenizer
+    keeps "e.g." and "Dr." whole, which a bare regular expression does not).
+    A piece without a content word ("Yes.", "1)", "Thanks!") joins a
+    neighbour. A text always has at least one unit.
+    """
+    languages = languages or ["en"] * len(texts)
+    found: dict[tuple[str, str], list[str]] = {}
+    wanted = list(dict.fromkeys(zip(texts, (_spacy_language(x) for x in languages), strict=True)))
+    for language in dict.fromkeys(lang for _, lang in wanted):
+        mine = [text for text, lang in wanted if lang == language]
+        pieces = [[p for p in (q.strip(" -*\u2022\t") for q in re.split(r"\n+|;\s+", t.strip())) if p]
+                  for t in mine]
+        # Only pieces where a sentence could end before their last word go through spaCy.
+        longer = list(dict.fromkeys(p for ps in pieces for p in ps if _MAYBE_SENTENCES.search(p)))
+        sentences = {p: [s.text.strip() for s in doc.sents] for p, doc in
+                     zip(longer, _pipeline(language).pipe(longer, batch_size=512), strict=True)}
+        stops = _stop_words(language)
+        for text, parts in zip(mine, pieces, strict=True):
+            cut = [s for p in parts for s in sentences.get(p, [p])]
+            found[(text, language)] = _join_empty(cut, stops) or [text.strip() or text]
+    return [found[(t, _spacy_language(x))] for t, x in zip(texts, languages, strict=True)]
+
+
+def content_lemmas(texts: Sequence[str], languages: Sequence[str] | None = None,
+                   stop_words: Sequence[str] = (), *, gaps: bool = False) -> list[str]:
+    """Each text as its lower-case lemmas, stop words and non-words left out, space-separated.
+
+    Stop words are spaCy's for the text's language (English, French and
+    Spanish ones always) plus ``stop_words``, compared both as written and as
+    lemmas, so "offenders" goes with "offender". Languages without lookup
+    lemmas keep the lower-case words. With ``gaps``, :data:`GAP` stands where
+    words were left out, so that a bigram is only ever two adjacent words.
+    """
+    languages = languages or ["en"] * len(texts)
+    extra = frozenset(w.lower() for w in stop_words)
+    always = _stop_words("en") | _stop_words("fr") | _stop_words("es")
+    out: dict[tuple[str, str], str] = {}
+    wanted = list(dict.fromkeys(zip(texts, (_spacy_language(x) for x in languages), strict=True)))
+    for language in dict.fromkeys(lang for _, lang in wanted):
+        mine = [text for text, lang in wanted if lang == language]
+        nlp = _pipeline(language)
+        table = _lemma_table(language)
+        stops = _stop_words(language) | always | extra
+        lemmas: dict[str, str] = {}  # each word looked up (and judged) once
+        for text, doc in zip(mine, nlp.tokenizer.pipe([t.lower() for t in mine], batch_size=512),
+                             strict=True):
+            words: list[str] = []
+            for token in doc:
+                word = token.text
+                lemma = lemmas.get(word)
+                if lemma is None:
+                    lemma = ""
+                    if len(word) > 1 and word not in stops and word.replace("-", "").replace(
+                            "'", "").isalpha():
+                        lemma = _first(table.get(word, word))
+                        lemma = "" if lemma in stops else lemma
+                    lemmas[word] = lemma
+                if lemma:
+                    words.append(lemma)
+                elif gaps and words and words[-1] != GAP:
+                    words.append(GAP)
+            while words and words[-1] == GAP:
+                words.pop()
+            out[(text, language)] = " ".join(words)
+    return [out[(t, _spacy_language(x))] for t, x in zip(texts, languages, strict=True)]
+
+
+def ngrams(document: str) -> list[str]:
+    """Words and bigrams of a :func:`content_lemmas` document; no bigram spans a :data:`GAP`.
+
+    The analyzer handed to scikit-learn's ``CountVectorizer`` for c-TF-IDF.
+    """
+    words = document.split()
+    found = [w for w in words if w != GAP]
+    found += [f"{a} {b}" for a, b in pairwise(words) if GAP not in (a, b) and a != b]
+    return found
+
+
+def _first(lemma: str | list[str]) -> str:
+    """The lemma, or the first of several (some lookup tables list more than one)."""
+    return lemma if isinstance(lemma, str) else (lemma[0] if lemma else "")
+
+
+def _join_empty(sentences: Sequence[str], stops: frozenset[str]) -> list[str]:
+    """The sentences, each one without a content word joined to the unit after it (or before)."""
+    units: list[str] = []
+    pending = ""
+    for text in sentences:
+        if not text:
+            continue
+        if not any(w not in stops for w in _WORD.findall(text.lower())):
+            pending = f"{pending} {text}".strip()
+            continue
+        units.append(f"{pending} {text}".strip() if pending else text)
+        pending = ""
+    if pending:
+        if units:
+            units[-1] = f"{units[-1]} {pending}"
+        else:
+            units.append(pending)
+    return units
+
+
+@lru_cache(maxsize=64)
+def _spacy_language(language: str | None) -> str:
+    """A language spaCy can tokenise; unknown or missing languages are read as English."""
+    if not language or language == UNKNOWN_LANGUAGE:
+        return "en"
+    try:
+        import spacy.util
+
+        spacy.util.get_lang_class(language)
+    except (ImportError, KeyError, ValueError):  # spaCy raises ImportError for unknown codes
+        return "en"
+    return language
+
+
+@lru_cache(maxsize=16)
+def _pipeline(language: str) -> Any:
+    """A blank spaCy pipeline with the rule-based sentencizer, built once per language."""
+    import spacy
+
+    nlp = spacy.blank(language)
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+@lru_cache(maxsize=16)
+def _lemma_table(language: str) -> Any:
+    """spaCy's lookup lemmas for ``language`` (a mapping; empty where none ship)."""
+    if language not in LEMMA_LANGUAGES:
+        return {}
+    try:
+        from spacy.lookups import load_lookups
+
+        return load_lookups(language, ["lemma_lookup"]).get_table("lemma_lookup")
+    except (ValueError, OSError, ImportError):  # lookups missing: keep the words as written
+        return {}
+
+
+@lru_cache(maxsize=16)
+def _stop_words(language: str) -> frozenset[str]:
+    """spaCy's stop words for ``language``, read from its ``stop_words.py`` alone.
+
+    Importing ``spacy.lang.fr`` compiles its tokenizer exceptions (about 4 s);
+    the stop-word list is a plain set in a module of its own.
+    """
+    import importlib.util
+
+    import spacy
+
+    path = Path(spacy.__file__).parent / "lang" / language / "stop_words.py"
+    spec = importlib.util.spec_from_file_location(f"_consult_stop_words_{language}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        return frozenset()
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(w.lower() for w in getattr(module, "STOP_WORDS", ()))

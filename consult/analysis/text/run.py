@@ -110,7 +110,7 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
     codes = load_codebook(codebook) if codebook else ()
     if not 0 < threshold < 2:
         raise ConsultError(f"--threshold {threshold}: use a cosine distance between 0 and 2 "
-                           "(0.55 by default; larger gives fewer, broader themes)")
+                           f"({DEFAULT_THRESHOLD} by default; larger gives fewer, broader themes)")
     curation = load_curation(project.root / THEMES_FILE)
     if embedder is None:
         embedder = _embedder(project, model_dir, progress)
