@@ -117,16 +117,23 @@ def test_ingesting_twice_adds_nothing(project: Project, consultation: SynthConsu
         assert store.dump() == before
 
 
-def test_a_changed_export_needs_replace(project: Project, consultation: SynthConsultation) -> None:
-    path = writer("canonical")(consultation, project.root / "export.csv")
-    assert ingest(project, path, "--accept-mapping")[0] == 0
+def write_changed_copy(path: Path, target: Path) -> tuple[list[list[str]], int]:
+    """Copy a canonical export with the role of its first complete response changed;
+    return the copy's rows and that response's index."""
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     role = rows[0].index("role")
     first = next(i for i, row in enumerate(rows) if row[1] == "complete")
     rows[first][role] = "administrative" if rows[first][role] != "administrative" else "community"
-    with (project.root / "changed.csv").open("w", encoding="utf-8", newline="") as handle:
+    with target.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(rows)
+    return rows, first
+
+
+def test_a_changed_export_needs_replace(project: Project, consultation: SynthConsultation) -> None:
+    path = writer("canonical")(consultation, project.root / "export.csv")
+    assert ingest(project, path, "--accept-mapping")[0] == 0
+    rows, first = write_changed_copy(path, project.root / "changed.csv")
     with open_store(project.database_url) as store:
         before = store.dump()
     code, report = ingest_json(project, project.root / "changed.csv")
@@ -173,13 +180,7 @@ def test_fingerprints_stored_by_consult_0_1_are_still_recognised(
         for source_id, value in old.items():
             conn.execute(respondents.update().where(respondents.c.source_id == source_id)
                          .values(fingerprint=value))
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
-    role = rows[0].index("role")
-    first = next(i for i, row in enumerate(rows) if row[1] == "complete")
-    rows[first][role] = "administrative" if rows[first][role] != "administrative" else "community"
-    with (project.root / "changed.csv").open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(rows)
+    rows, first = write_changed_copy(path, project.root / "changed.csv")
     code, report = ingest_json(project, project.root / "changed.csv")
     changed = [m for m in messages(report) if "already stored with different answers" in m[2]]
     assert code == 1 and changed == [("error", first + 1, f"response {rows[first][0]} is "

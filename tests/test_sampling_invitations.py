@@ -7,7 +7,6 @@ told to refuse some, as a real server would with 451 or 550.
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
+from smtp import free_port, start_smtp
 from typer.testing import CliRunner
 
 from consult.cli.main import app
@@ -82,24 +81,10 @@ class SmtpServer:
                            sender=SETUP.sender)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     handler = Recorder()
-    for attempt in range(3):  # a free port can be taken before the server binds it
-        port = _free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
-        try:
-            controller.start()
-            break
-        except (OSError, RuntimeError):
-            if attempt == 2:
-                raise
+    controller, port = start_smtp(handler)
     try:
         yield SmtpServer(handler, port)
     finally:
@@ -229,7 +214,7 @@ def test_an_unreachable_server_sends_nothing_and_loses_nothing(store: Store,
                                                               smtp_server: SmtpServer) -> None:
     seed(store, "Ana Lima")
     open_wave(store, 0, child_codes=2, now=T0)
-    closed_port = SmtpSection(host="127.0.0.1", port=_free_port(), sender=SETUP.sender)
+    closed_port = SmtpSection(host="127.0.0.1", port=free_port(), sender=SETUP.sender)
     with pytest.raises(ConsultError) as caught:
         invite(store, SETUP, SmtpMailer(closed_port), now=T0)
     message = str(caught.value)

@@ -10,7 +10,6 @@ environment variable that ``[smtp] password_env`` names, never from the file.
 from __future__ import annotations
 
 import shutil
-import socket
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -21,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from smtp import start_smtp
 from typer.testing import CliRunner
 
 from consult.cli.main import app
@@ -137,18 +136,8 @@ def _serve(certificate: Certificate, *, implicit: bool) -> Iterator[Server]:
     tls: dict[str, Any] = ({"ssl_context": context, "auth_require_tls": False} if implicit else
                            {"tls_context": context, "require_starttls": True,
                             "auth_require_tls": True})
-    for attempt in range(3):  # a free port can be taken before the server binds it
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        controller = Controller(relay, hostname="127.0.0.1", port=port,
-                                authenticator=relay.authenticate, auth_required=True, **tls)
-        try:
-            controller.start()
-            break
-        except (OSError, RuntimeError):
-            if attempt == 2:
-                raise
+    controller, port = start_smtp(relay, authenticator=relay.authenticate, auth_required=True,
+                                  **tls)
     try:
         yield Server(relay, port)
     finally:

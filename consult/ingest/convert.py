@@ -142,17 +142,6 @@ class RowConverter:
             progress(len(self._plans) + 1, len(self._plans) + 1)
         return out
 
-    def convert(self, row: list[str], row_number: int) -> Converted:
-        """The record of one row (issues are added to :attr:`issues`)."""
-        single = SourceTable(format=self.table.format, path=self.table.path,
-                             columns=self.table.columns, rows=[row], row_numbers=[row_number],
-                             multi_separator=self.table.multi_separator)
-        table, self.table = self.table, single
-        try:
-            return self.convert_all()[0]
-        finally:
-            self.table = table
-
     def _column_answers(self, plan: _Plan, cells: list[tuple[str, ...]], numbers: list[int],
                         countries: list[str | None]
                         ) -> tuple[list[tuple[AnswerRecord, ...]], list[str]]:
