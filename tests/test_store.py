@@ -361,3 +361,46 @@ def test_a_failed_first_web_save_leaves_no_draft_behind(store: Store) -> None:
     assert store.counts()["respondents"] == 0
     save_web_page(store, PageSave(**{**page.__dict__, "answers": [twice]}))
     assert (store.counts()["respondents"], store.counts()["answers"]) == (1, 1)
+
+
+def test_bulk_writes_match_what_sqlalchemy_itself_writes(store: Store) -> None:
+    """The bulk path (dates written directly, answers grouped by respondent) stores
+    exactly what SQLAlchemy Core's own INSERT stores, over the group size limit too."""
+    from consult.store import bulk
+
+    paris = timezone(timedelta(hours=2))
+    moments = [datetime(2014, 9, 8, 10, 0, tzinfo=paris), datetime(2021, 12, 2, 8, 46, 1, 250),
+               datetime(1999, 1, 1, tzinfo=UTC), None]
+    r, a = schema.respondents, schema.answers
+    columns = ("source", "source_id", "started_at", "submitted_at", "finished", "included")
+    many = [("q1", str(n % 7), n, None, f"Q{n}") for n in range(bulk._ROWS_PER_GROUP * 2 + 3)]
+    with store.engine.begin() as conn:
+        ingest = conn.execute(schema.ingests.insert().values(
+            source_format="t", file_name="f", sha256="ab" * 32, rows_read=8, rows_included=4,
+            started_at=T0).returning(schema.ingests.c.id)).scalar_one()
+        for n, moment in enumerate(moments):
+            row = {"source": "core", "source_id": str(n), "started_at": moment or T0,
+                   "submitted_at": moment, "finished": True, "included": n % 2 == 0,
+                   "ingest_id": ingest}
+            conn.execute(r.insert().values(**row))
+        bulk.insert_many(conn, r, (*columns, "ingest_id"), [
+            ("bulk", str(n), moment or T0, moment, True, n % 2 == 0, ingest)
+            for n, moment in enumerate(moments)])
+        ids = dict(conn.execute(sa.select(r.c.source_id, r.c.id).where(r.c.source == "bulk")).all())
+        bulk.insert_grouped(conn, a, "respondent_id", ("item_id", "value", "ordinal",
+                                                       "other_text", "source_column"),
+                            [(ids["0"], many), (ids["1"], []), (ids["2"], many[:1])])
+    with store.engine.connect() as conn:
+        raw = conn.execute(sa.text(
+            "SELECT source, source_id, started_at, submitted_at, finished, included "
+            "FROM respondents ORDER BY source, source_id")).all()
+        stored = conn.execute(sa.select(a.c.respondent_id, a.c.item_id, a.c.value, a.c.ordinal,
+                                        a.c.other_text, a.c.source_column)
+                              .order_by(a.c.respondent_id, a.c.ordinal, a.c.value)).all()
+    by_source = {"bulk": [row[1:] for row in raw if row[0] == "bulk"],
+                 "core": [row[1:] for row in raw if row[0] == "core"]}
+    assert by_source["bulk"] == by_source["core"]
+    assert len(by_source["bulk"]) == len(moments)
+    expected = sorted([(ids["0"], *answer) for answer in many] + [(ids["2"], *many[0])],
+                      key=lambda row: (row[0], row[3], row[2]))
+    assert [tuple(row) for row in stored] == expected

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import sqlalchemy as sa
 
 from consult.store import schema
-from consult.store.bulk import collector_paused, insert_many, read_frame
+from consult.store.bulk import collector_paused, insert_grouped, insert_many, read_frame
 from consult.store.db import Store
 
 if TYPE_CHECKING:
@@ -140,12 +140,11 @@ def write_ingest(store: Store, ingest: IngestRecord, respondents: Sequence[Respo
                     rid = id_of[(resp.source, resp.source_id)]
                     exclusion_rows += [{"respondent_id": rid, "reason": reason, "detail": detail}
                                        for reason, detail in resp.exclusions]
-            # Millions of rows: plain tuples straight to the driver (answers have no
-            # typed columns), made as the driver asks for them.
-            insert_many(conn, schema.answers, _ANSWER_COLUMNS,
-                         ((rid, *answer) for resp in respondents
-                          for rid in (id_of[(resp.source, resp.source_id)],)
-                          for answer in resp.answers))
+            # Millions of rows: each response's answer records straight to the
+            # driver (answers have no typed columns), its id bound once.
+            insert_grouped(conn, schema.answers, "respondent_id", _ANSWER_COLUMNS,
+                           ((id_of[(resp.source, resp.source_id)], resp.answers)
+                            for resp in respondents))
             if exclusion_rows:
                 conn.execute(x.insert(), exclusion_rows)
         conn.execute(schema.ingests.update().where(schema.ingests.c.id == ingest_id)
@@ -197,8 +196,8 @@ def exclusion_counts(store: Store) -> dict[str, int]:
 _RESPONDENT_COLUMNS = ("source", "source_id", "ingest_id", "source_row", "referral_code",
                        "referred_by", "wave", "language", "country_iso3", "region", "started_at",
                        "submitted_at", "finished", "progress", "included", "fingerprint")
-# In the order of AnswerRecord's fields, after the respondent id.
-_ANSWER_COLUMNS = ("respondent_id", "item_id", "value", "ordinal", "other_text", "source_column")
+# In the order of AnswerRecord's fields.
+_ANSWER_COLUMNS = ("item_id", "value", "ordinal", "other_text", "source_column")
 
 
 def _respondent_row(resp: RespondentRecord, ingest_id: int) -> tuple[Any, ...]:
