@@ -404,3 +404,39 @@ def test_bulk_writes_match_what_sqlalchemy_itself_writes(store: Store) -> None:
     expected = sorted([(ids["0"], *answer) for answer in many] + [(ids["2"], *many[0])],
                       key=lambda row: (row[0], row[3], row[2]))
     assert [tuple(row) for row in stored] == expected
+
+
+def test_ingest_writes_keep_every_foreign_key_and_switch_checks_back_on(store: Store) -> None:
+    """write_ingest leaves SQLite's foreign-key checks off for its own rows: the
+    rows it writes must still satisfy them, a replacement must take the old
+    answers and exclusions with it, and the checks must be on again afterwards."""
+    from consult.store.responses import AnswerRecord, IngestRecord, RespondentRecord, write_ingest
+
+    def response(source_id: str, value: str, excluded: bool = False) -> RespondentRecord:
+        return RespondentRecord(
+            source="qualtrics", source_id=source_id, answers=(AnswerRecord("q1", value, 0),),
+            exclusions=(("incomplete", "not finished"),) if excluded else ())
+
+    def ingest(sha: str) -> IngestRecord:
+        return IngestRecord(source_format="qualtrics", file_name="e.csv", sha256=sha * 64,
+                            rows_read=2)
+
+    write_ingest(store, ingest("a"), [response("R_1", "1", excluded=True), response("R_2", "2")])
+    write_ingest(store, ingest("b"), [response("R_1", "3")], replace=["R_1"])
+    with store.engine.connect() as conn:
+        answers = conn.execute(sa.text(
+            "SELECT r.source_id, a.value FROM answers a JOIN respondents r "
+            "ON r.id = a.respondent_id ORDER BY r.source_id")).all()
+        orphans = conn.execute(sa.text(
+            "SELECT count(*) FROM answers WHERE respondent_id NOT IN (SELECT id FROM respondents)"
+        )).scalar_one()
+        orphans += conn.execute(sa.text(
+            "SELECT count(*) FROM exclusions WHERE respondent_id NOT IN "
+            "(SELECT id FROM respondents)")).scalar_one()
+        excluded = conn.execute(sa.select(sa.func.count()).select_from(schema.exclusions)
+                                ).scalar_one()
+    assert [tuple(row) for row in answers] == [("R_1", "3"), ("R_2", "2")]
+    assert (orphans, excluded) == (0, 0)
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(schema.answers.insert().values(respondent_id=999_999, item_id="q1",
+                                                   value="x", ordinal=0))

@@ -6,7 +6,8 @@ through :func:`load_responses`, which never touches ``contacts``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -111,46 +112,82 @@ def write_ingest(store: Store, ingest: IngestRecord, respondents: Sequence[Respo
     the transaction just before it commits (tests use it to kill an ingest
     mid-way).
     """
-    r, x = schema.respondents, schema.exclusions
-    included = sum(1 for resp in respondents if resp.included)
-    with store.engine.begin() as conn:
-        ingest_id = conn.execute(
-            schema.ingests.insert().values(
-                source_format=ingest.source_format, file_name=ingest.file_name,
-                sha256=ingest.sha256, mapping=ingest.mapping, rows_read=ingest.rows_read,
-                rows_included=included, started_at=ingest.started_at, raw_path=ingest.raw_path,
-            ).returning(schema.ingests.c.id)
-        ).scalar_one()
-        sources = {resp.source for resp in respondents}
-        for source in sources:
-            ids = list(replace)
-            for start in range(0, len(ids), 500):
-                conn.execute(r.delete().where(r.c.source == source,
-                                              r.c.source_id.in_(ids[start:start + 500])))
-        if respondents:
-            insert_many(conn, r, _RESPONDENT_COLUMNS,
-                         [_respondent_row(resp, ingest_id) for resp in respondents])
-            keys = conn.execute(
-                sa.select(r.c.id, r.c.source, r.c.source_id).where(r.c.ingest_id == ingest_id)
-            ).all()
-            id_of = {(row.source, row.source_id): row.id for row in keys}
-            exclusion_rows: list[dict[str, Any]] = []
-            for resp in respondents:
-                if resp.exclusions:
-                    rid = id_of[(resp.source, resp.source_id)]
-                    exclusion_rows += [{"respondent_id": rid, "reason": reason, "detail": detail}
-                                       for reason, detail in resp.exclusions]
-            # Millions of rows: each response's answer records straight to the
-            # driver (answers have no typed columns), its id bound once.
-            insert_grouped(conn, schema.answers, "respondent_id", _ANSWER_COLUMNS,
-                           ((id_of[(resp.source, resp.source_id)], resp.answers)
-                            for resp in respondents))
-            if exclusion_rows:
-                conn.execute(x.insert(), exclusion_rows)
-        conn.execute(schema.ingests.update().where(schema.ingests.c.id == ingest_id)
-                     .values(finished_at=datetime.now(UTC)))
+    with store.engine.connect() as conn, _foreign_keys_trusted(conn), conn.begin():
+        ingest_id = _write_ingest(conn, ingest, respondents, replace)
         if before_commit is not None:
             before_commit()
+    return ingest_id
+
+
+@contextmanager
+def _foreign_keys_trusted(conn: sa.Connection) -> Iterator[None]:
+    """On SQLite, leave the foreign keys of an ingest's own rows unchecked.
+
+    Every answer and exclusion written by :func:`write_ingest` refers to a
+    respondent id the same transaction has just read back, so checking them
+    again is redundant; on SQLite it is a lookup per answer (a tenth of the
+    time of storing millions of them). SQLite only switches the checks
+    between transactions; they are switched back on even if the ingest fails.
+    Deletions do not rely on cascades here: :func:`_write_ingest` removes a
+    replaced response's answers and exclusions itself.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    conn.commit()
+    try:
+        yield
+    finally:
+        if conn.in_transaction():
+            conn.rollback()
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.commit()
+
+
+def _write_ingest(conn: sa.Connection, ingest: IngestRecord,
+                  respondents: Sequence[RespondentRecord], replace: Sequence[str]) -> int:
+    r, x = schema.respondents, schema.exclusions
+    included = sum(1 for resp in respondents if resp.included)
+    ingest_id = conn.execute(
+        schema.ingests.insert().values(
+            source_format=ingest.source_format, file_name=ingest.file_name,
+            sha256=ingest.sha256, mapping=ingest.mapping, rows_read=ingest.rows_read,
+            rows_included=included, started_at=ingest.started_at, raw_path=ingest.raw_path,
+        ).returning(schema.ingests.c.id)
+    ).scalar_one()
+    sources = {resp.source for resp in respondents}
+    for source in sources:
+        ids = list(replace)
+        for start in range(0, len(ids), 500):
+            gone = sa.select(r.c.id).where(r.c.source == source,
+                                           r.c.source_id.in_(ids[start:start + 500]))
+            conn.execute(schema.answers.delete().where(
+                schema.answers.c.respondent_id.in_(gone)))
+            conn.execute(x.delete().where(x.c.respondent_id.in_(gone)))
+            conn.execute(r.delete().where(r.c.id.in_(gone)))
+    if respondents:
+        insert_many(conn, r, _RESPONDENT_COLUMNS,
+                     [_respondent_row(resp, ingest_id) for resp in respondents])
+        keys = conn.execute(
+            sa.select(r.c.id, r.c.source, r.c.source_id).where(r.c.ingest_id == ingest_id)
+        ).all()
+        id_of = {(row.source, row.source_id): row.id for row in keys}
+        exclusion_rows: list[dict[str, Any]] = []
+        for resp in respondents:
+            if resp.exclusions:
+                rid = id_of[(resp.source, resp.source_id)]
+                exclusion_rows += [{"respondent_id": rid, "reason": reason, "detail": detail}
+                                   for reason, detail in resp.exclusions]
+        # Millions of rows: each response's answer records straight to the
+        # driver (answers have no typed columns), its id bound once.
+        insert_grouped(conn, schema.answers, "respondent_id", _ANSWER_COLUMNS,
+                       ((id_of[(resp.source, resp.source_id)], resp.answers)
+                        for resp in respondents))
+        if exclusion_rows:
+            conn.execute(x.insert(), exclusion_rows)
+    conn.execute(schema.ingests.update().where(schema.ingests.c.id == ingest_id)
+                 .values(finished_at=datetime.now(UTC)))
     return int(ingest_id)
 
 
