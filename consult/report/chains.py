@@ -20,7 +20,6 @@ listing every value, deterministic SVG.
 
 from __future__ import annotations
 
-import io
 import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -374,29 +373,11 @@ def _tree_rows(chains: Chains) -> list[_TreeRow]:
     return rows
 
 
-def _style(salt: str) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    return matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none",
-                                  "font.size": 8.5, "hatch.linewidth": 0.6,
-                                  "font.family": "DejaVu Sans"})
-
-
 def _svg(draw: Any, title: str, alt: str, salt: str) -> Markup:
     """Draw with ``draw(figure)`` and return accessible, deterministic inline SVG."""
-    from matplotlib.figure import Figure as MplFigure
+    from consult.report.figures import drawing_svg
 
-    with _style(salt):
-        fig = MplFigure(figsize=(6.5, 3.4))
-        draw(fig)
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    text = buffer.getvalue()
-    text = text[text.index("<svg"):]
-    head, rest = text.split(">", 1)
-    return Markup(f'{head} role="img" aria-label="{escape(alt)}"><title>{escape(title)}</title>'
-                  f"{rest}")
+    return drawing_svg(draw, title, alt, salt)
 
 
 def _draw_mix(table: ChainTable, regions: dict[str, str], c: dict[str, str]) -> Any:

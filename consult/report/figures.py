@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 # One hatching per series, so that series differ without colour too.
 HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
+# matplotlib draws every hatching on a 72 pt tile, but each one in HATCHES repeats every
+# 12 pt: at matplotlib's hatch density a doubled symbol gives 12 lines, or 12 rows of dots
+# with every other row shifted by half a step, to the inch. WeasyPrint draws a pattern's
+# content afresh for every shape it fills, and a 72 pt tile of dots holds some 170 circles;
+# a 12 pt tile draws the same texture with 1/36 of the content (tests/test_report_figures.py
+# prints both and compares the pixels). PDF viewers may leave a hairline between tiles, so
+# each hatched shape is first filled with its plain colour, which then shows there instead
+# of white paper.
+HATCH_TILE = 12
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 
 
@@ -104,7 +113,7 @@ def drawing_svg(draw: Drawing, title: str, alt: str, salt: str = "consult",
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]
+    text = _lighter(text[text.index("<svg"):])
     text = prefix_ids(text, salt)
     head, rest = text.split(">", 1)
     return Markup(f'{head} role="img" aria-label="{escape(alt)}"><title>{escape(title)}</title>'
@@ -131,6 +140,63 @@ def prefix_ids(svg_text: str, prefix: str) -> Markup:
     start = re.escape(prefix + "-")
     return Markup(re.sub(rf'(\bid="|url\(#|href="#)(?!{start})([^")]+)', rf"\g<1>{prefix}-\g<2>",
                          str(svg_text)))
+
+
+# --------------------------------------------------------------------------- lighter SVG
+
+_PATTERN = re.compile(r'<pattern [^>]*width="72" height="72">.*?</pattern>', re.S)
+_PATTERN_FACE = re.compile(r'<pattern id="([^"]+)"[^>]*>\s*<rect [^>]*fill="(#[0-9a-fA-F]+)"')
+_HATCHED = re.compile(r'<path d="([^"]*)"((?: clip-path="[^"]*")?) style="fill: url\(#([^)]+)\);')
+_SUBPATH = re.compile(r"M [^M]*")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+# A matplotlib group holding a single element and nothing else: nothing refers to its id.
+_LONE_CHILD = re.compile(r'<g id="[^"]*">\s*(<(?:path|use|rect)\b[^>]*/>|<text\b[^>]*>[^<]*</text>)'
+                         r"\s*</g>")
+
+
+def _lighter(svg_text: str) -> str:
+    """matplotlib's SVG with the same drawing in fewer, smaller elements.
+
+    Hatch patterns shrink to their :data:`HATCH_TILE`, over the plain colour of
+    the shape they fill; the RDF metadata, empty groups and groups around a
+    single element go. Every element a page holds costs the PDF printer
+    (WeasyPrint styles and draws each one), and the figures hold most of the
+    report's elements.
+    """
+    faces = dict(_PATTERN_FACE.findall(svg_text))
+
+    def underlay(shape: re.Match[str]) -> str:
+        face = faces.get(shape.group(3))
+        plain = f'<path d="{shape.group(1)}"{shape.group(2)} style="fill: {face}"/>' if face else ""
+        return plain + shape.group(0)
+
+    text = _HATCHED.sub(underlay, _PATTERN.sub(_small_tile, svg_text))
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
+    text = re.sub(r'\s*<g id="[^"]*"/>', "", text)
+    while True:
+        lighter = _LONE_CHILD.sub(r"\1", text)
+        if lighter == text:
+            return text
+        text = lighter
+
+
+def _small_tile(match: re.Match[str]) -> str:
+    """One ``<pattern>`` cut from matplotlib's 72 pt tile to :data:`HATCH_TILE`."""
+    size = HATCH_TILE
+    pattern = match.group(0).replace('width="72" height="72"', f'width="{size}" height="{size}"', 1)
+    pattern = pattern.replace('width="73" height="73"', f'width="{size + 1}" height="{size + 1}"', 1)
+
+    def keep(path: re.Match[str]) -> str:
+        # A line or dot is kept when it (with its stroke, under 1 pt) can reach into the tile.
+        kept = []
+        for part in _SUBPATH.findall(path.group(2)):
+            numbers = [float(n) for n in _NUMBER.findall(part)]
+            xs, ys = numbers[0::2], numbers[1::2]
+            if max(xs) >= -1 and min(xs) <= size + 1 and max(ys) >= -1 and min(ys) <= size + 1:
+                kept.append(part.strip())
+        return f'{path.group(1)}{" ".join(kept)}"'
+
+    return re.sub(r'(<path d=")([^"]*)"', keep, pattern)
 
 
 # --------------------------------------------------------------------------- drawing
