@@ -291,17 +291,20 @@ def normalise_meta(path: Path, columns: Sequence[SourceColumn], rows: list[list[
         convert = _converter(column.meta, (dayfirst or {}).get(column.index, False),
                              (zones or {}).get(column.index))
         index = column.index
-        done: dict[str, str] = {}  # a meta column repeats few values: convert each once
-        for row, number in zip(rows, numbers, strict=True):
-            cell = row[index]
+        cells = [row[index] for row in rows]
+        # A meta column repeats few values: convert each distinct cell once, in
+        # the order they first appear, so that the first bad cell is reported
+        # at its first line.
+        done = dict.fromkeys(cells, "")
+        for cell in done:
             try:
-                row[index] = done[cell]
-            except KeyError:
-                try:
-                    row[index] = done[cell] = convert(cell.strip())
-                except ValueError as exc:
-                    raise IngestFileError(
-                        f"{path}, line {number}, column {column.name!r}: {exc}") from None
+                done[cell] = convert(cell.strip())
+            except ValueError as exc:
+                number = numbers[cells.index(cell)]
+                raise IngestFileError(
+                    f"{path}, line {number}, column {column.name!r}: {exc}") from None
+        for row, value in zip(rows, map(done.__getitem__, cells), strict=True):
+            row[index] = value
 
 
 _STATUS = {
