@@ -364,8 +364,8 @@ def test_a_failed_first_web_save_leaves_no_draft_behind(store: Store) -> None:
 
 
 def test_bulk_writes_match_what_sqlalchemy_itself_writes(store: Store) -> None:
-    """The bulk path (dates written directly, answers grouped by respondent) stores
-    exactly what SQLAlchemy Core's own INSERT stores, over the group size limit too."""
+    """The bulk path (dates written directly, many rows per statement) stores exactly
+    what SQLAlchemy Core's own INSERT stores, over the statement size limit too."""
     from consult.store import bulk
 
     paris = timezone(timedelta(hours=2))
@@ -373,7 +373,8 @@ def test_bulk_writes_match_what_sqlalchemy_itself_writes(store: Store) -> None:
                datetime(1999, 1, 1, tzinfo=UTC), None]
     r, a = schema.respondents, schema.answers
     columns = ("source", "source_id", "started_at", "submitted_at", "finished", "included")
-    many = [("q1", str(n % 7), n, None, f"Q{n}") for n in range(bulk._ROWS_PER_GROUP * 2 + 3)]
+    per_statement = bulk._PARAMETERS_PER_INSERT // 6
+    many = [("q1", str(n % 7), n, None, f"Q{n}") for n in range(per_statement * 2 + 3)]
     with store.engine.begin() as conn:
         ingest = conn.execute(schema.ingests.insert().values(
             source_format="t", file_name="f", sha256="ab" * 32, rows_read=8, rows_included=4,
@@ -387,9 +388,9 @@ def test_bulk_writes_match_what_sqlalchemy_itself_writes(store: Store) -> None:
             ("bulk", str(n), moment or T0, moment, True, n % 2 == 0, ingest)
             for n, moment in enumerate(moments)])
         ids = dict(conn.execute(sa.select(r.c.source_id, r.c.id).where(r.c.source == "bulk")).all())
-        bulk.insert_grouped(conn, a, "respondent_id", ("item_id", "value", "ordinal",
-                                                       "other_text", "source_column"),
-                            [(ids["0"], many), (ids["1"], []), (ids["2"], many[:1])])
+        bulk.insert_many(conn, a, ("respondent_id", "item_id", "value", "ordinal",
+                                   "other_text", "source_column"),
+                         [(ids["0"], *answer) for answer in many] + [(ids["2"], *many[0])])
     with store.engine.connect() as conn:
         raw = conn.execute(sa.text(
             "SELECT source, source_id, started_at, submitted_at, finished, included "

@@ -9,6 +9,8 @@ each typed column's bind processor once per value.
 from __future__ import annotations
 
 import gc
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +23,9 @@ from consult.store.schema import UTCDateTime
 
 if TYPE_CHECKING:
     import pandas as pd
+
+Execute = Callable[[str, Sequence[Any]], None]
+"""Runs one SQL statement with its parameters (the driver's paramstyle)."""
 
 
 @contextmanager
@@ -42,12 +47,14 @@ def collector_paused() -> Iterator[None]:
 
 
 def insert_many(conn: sa.Connection, table: sa.Table, names: Sequence[str],
-                rows: Iterable[tuple[Any, ...]]) -> None:
+                rows: Iterable[tuple[Any, ...]], *, execute: Execute | None = None) -> None:
     """INSERT ``rows`` (tuples in the order of ``names``) straight through the driver.
 
     Core's own executemany spends more time per row than SQLite takes to store
     it; here each typed column's bind processor (dates as UTC, booleans) is
-    applied once per value and nothing else is done per row.
+    applied once per value and nothing else is done per row. ``execute`` runs
+    each statement (:func:`statements_in_background` gives one); by default a
+    cursor of ``conn`` runs them.
     """
     dialect = conn.dialect
     processors = _processors(table, names, dialect)
@@ -65,65 +72,81 @@ def insert_many(conn: sa.Connection, table: sa.Table, names: Sequence[str],
     # storing rows rather than stepping one statement per row (about 40% less
     # time on SQLite for millions of answers). The DBAPI cursor of this
     # connection (so, this transaction) takes the batches as they are made.
-    full = insert + ", ".join([one] * _ROWS_PER_INSERT)
+    per = max(1, _PARAMETERS_PER_INSERT // len(names))
+    full = insert + ", ".join([one] * per)
     pending = iter(rows)
-    batches = iter(lambda: list(islice(pending, _ROWS_PER_INSERT)), [])
-    cursor = conn.connection.cursor()
-    try:
+    batches = iter(lambda: list(islice(pending, per)), [])
+    with _executing(conn, execute) as run:
         for batch in batches:
             flat = list(chain.from_iterable(batch))
-            if len(batch) == _ROWS_PER_INSERT:
-                cursor.execute(full, flat)
+            if len(batch) == per:
+                run(full, flat)
             else:
-                cursor.execute(insert + ", ".join([one] * len(batch)), flat)
-    finally:
-        cursor.close()
+                run(insert + ", ".join([one] * len(batch)), flat)
 
 
-_ROWS_PER_INSERT = 100  # x 16 columns at most: far below SQLite's 32,766 parameters
+# Parameters per statement: below SQLite's limit of 32,766 (and PostgreSQL's
+# 65,535). Few large statements rather than many small ones: with the
+# statements run in a second thread, each statement is one hand-over of
+# Python's interpreter lock between the threads.
+_PARAMETERS_PER_INSERT = 30_000
 
 
-def insert_grouped(conn: sa.Connection, table: sa.Table, key: str, names: Sequence[str],
-                   groups: Iterable[tuple[Any, Sequence[Sequence[Any]]]]) -> None:
-    """INSERT rows that share their first column, one group of rows per statement.
+@contextmanager
+def statements_in_background(conn: sa.Connection, depth: int = 16) -> Iterator[Execute]:
+    """A function that hands statements to a second thread, which runs them in order
+    on ``conn``'s driver connection, so inside ``conn``'s transaction.
 
-    ``groups`` yields ``(key value, rows)``, each row a sequence in the order
-    of ``names`` (an answer record as it is). On SQLite the key is bound once
-    per group (``?1``) and the rows' values are passed as they are, so no
-    tuple is made per row: millions of answers cost a third less Python time.
-    Other databases, and columns with bind processors, go through
-    :func:`insert_many`.
+    While SQLite or PostgreSQL store one batch (the drivers release Python's
+    interpreter lock meanwhile), this thread builds the next: the two cores
+    work at once. At most ``depth`` statements wait. When the with block
+    ends, every statement has run. If one fails, the rest are dropped and its
+    error is raised here, from the next hand-over or from the end of the
+    block, so the caller's transaction rolls back as it would have anyway;
+    if the block fails, the second thread stops before the error leaves it.
+    SQLite's connections must allow use from another thread (see
+    ``consult.store.db``); only one thread uses the connection at a time.
     """
-    dialect = conn.dialect
-    if dialect.paramstyle != "qmark" or _processors(table, (key, *names), dialect):
-        insert_many(conn, table, (key, *names),
-                    ((value, *row) for value, rows in groups for row in rows))
+    cursor = conn.connection.cursor()
+    waiting: queue.Queue[tuple[str, Sequence[Any]] | None] = queue.Queue(maxsize=depth)
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        while (statement := waiting.get()) is not None:
+            if failed:
+                continue  # keep taking statements so that the other side never waits forever
+            try:
+                cursor.execute(*statement)
+            except BaseException as exc:  # raised again in the caller's thread
+                failed.append(exc)
+
+    def execute(sql: str, params: Sequence[Any]) -> None:
+        if failed:
+            raise failed[0]
+        waiting.put((sql, params))
+
+    writer = threading.Thread(target=run, name="consult-store-writer", daemon=True)
+    writer.start()
+    try:
+        yield execute
+    finally:
+        waiting.put(None)
+        writer.join()
+        cursor.close()
+    if failed:
+        raise failed[0]
+
+
+@contextmanager
+def _executing(conn: sa.Connection, execute: Execute | None) -> Iterator[Execute]:
+    if execute is not None:
+        yield execute
         return
-    width = len(names)
-    head = f"INSERT INTO {table.name} ({key}, {', '.join(names)}) VALUES "
-    statements: dict[int, str] = {}
-
-    def statement(count: int) -> str:
-        rows = (", ".join(["?1", *(f"?{2 + width * r + c}" for c in range(width))])
-                for r in range(count))
-        statements[count] = head + ", ".join(f"({row})" for row in rows)
-        return statements[count]
-
     cursor = conn.connection.cursor()
     try:
-        for value, rows in groups:
-            for start in range(0, len(rows), _ROWS_PER_GROUP):
-                part = rows[start:start + _ROWS_PER_GROUP] if len(rows) > _ROWS_PER_GROUP else rows
-                if not part:
-                    continue
-                params = [value]
-                params.extend(chain.from_iterable(part))
-                cursor.execute(statements.get(len(part)) or statement(len(part)), params)
+        yield cursor.execute
     finally:
         cursor.close()
-
-
-_ROWS_PER_GROUP = 500  # x 5 values + 1: far below SQLite's 32,766 parameters
 
 
 def _processors(table: sa.Table, names: Sequence[str],

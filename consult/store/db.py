@@ -112,7 +112,10 @@ def safe_url(url: str) -> str:
 def _engine(url: str) -> sa.Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = sa.create_engine(url)
+        # An ingest runs its INSERTs in a second thread while the first makes
+        # the next batch (consult.store.bulk.statements_in_background); the
+        # pool still hands each connection to one user at a time.
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":

@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import sqlalchemy as sa
 
 from consult.store import schema
-from consult.store.bulk import collector_paused, insert_grouped, insert_many, read_frame
+from consult.store.bulk import (
+    collector_paused,
+    insert_many,
+    read_frame,
+    statements_in_background,
+)
 from consult.store.db import Store
 
 if TYPE_CHECKING:
@@ -167,8 +172,11 @@ def _write_ingest(conn: sa.Connection, ingest: IngestRecord,
             conn.execute(x.delete().where(x.c.respondent_id.in_(gone)))
             conn.execute(r.delete().where(r.c.id.in_(gone)))
     if respondents:
-        insert_many(conn, r, _RESPONDENT_COLUMNS,
-                     [_respondent_row(resp, ingest_id) for resp in respondents])
+        # The database stores each batch while the next is made (two cores).
+        with statements_in_background(conn) as execute:
+            insert_many(conn, r, _RESPONDENT_COLUMNS,
+                        (_respondent_row(resp, ingest_id) for resp in respondents),
+                        execute=execute)
         keys = conn.execute(
             sa.select(r.c.id, r.c.source, r.c.source_id).where(r.c.ingest_id == ingest_id)
         ).all()
@@ -179,11 +187,14 @@ def _write_ingest(conn: sa.Connection, ingest: IngestRecord,
                 rid = id_of[(resp.source, resp.source_id)]
                 exclusion_rows += [{"respondent_id": rid, "reason": reason, "detail": detail}
                                    for reason, detail in resp.exclusions]
-        # Millions of rows: each response's answer records straight to the
-        # driver (answers have no typed columns), its id bound once.
-        insert_grouped(conn, schema.answers, "respondent_id", _ANSWER_COLUMNS,
-                       ((id_of[(resp.source, resp.source_id)], resp.answers)
-                        for resp in respondents))
+        # Millions of rows: answer records straight to the driver (answers
+        # have no typed columns), stored while the next batch is made.
+        with statements_in_background(conn) as execute:
+            insert_many(conn, schema.answers, ("respondent_id", *_ANSWER_COLUMNS),
+                        ((rid, *answer) for resp in respondents
+                         for rid in (id_of[(resp.source, resp.source_id)],)
+                         for answer in resp.answers),
+                        execute=execute)
         if exclusion_rows:
             conn.execute(x.insert(), exclusion_rows)
     conn.execute(schema.ingests.update().where(schema.ingests.c.id == ingest_id)
