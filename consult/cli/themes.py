@@ -23,10 +23,12 @@ def fit(
     ctx: typer.Context,
     items: Annotated[list[str] | None, typer.Argument(
         help="Free-text item ids (default: every item marked practice: true).")] = None,
-    codebook: Annotated[Path | None, typer.Option(
-        "--codebook", "-c", exists=True, dir_okay=False,
-        help="A YAML codebook (id, label, description, examples): assign answers to its codes "
-             "and propose new themes only for what it does not cover.")] = None,
+    codebook: Annotated[str | None, typer.Option(
+        "--codebook", "-c", metavar="FILE|NAME",
+        help="A YAML codebook (id, label, description, examples), or a shipped one by name "
+             "(r361-roundtable): assign answers to its codes and propose new themes only for "
+             "what it does not cover. Answers coded by hand in coding/ keep their codes and "
+             "teach the codes (consult themes code).")] = None,
     threshold: Annotated[float, typer.Option(
         "--threshold", help="Cosine distance at which discovered themes stop merging: larger "
                             "gives fewer, broader themes (0.75 by default, chosen on the "
@@ -47,18 +49,26 @@ def fit(
     region and role; support by region and role is suppressed below
     [disclosure] threshold. Embeddings are cached in .consult/embeddings.
 
+    With --codebook, the coding sheets of coding/ (consult themes code) are
+    read first: each answer coded there keeps the researcher's codes and is
+    an example of them.
+
     Example: consult themes fit acc_practice rec_practice --threshold 0.65
     """
+    from consult.analysis.text.coding import find_codebook
     from consult.analysis.text.run import fit_project_themes
 
-    done = fit_project_themes(project_of(ctx), items or (), codebook=codebook,
+    done = fit_project_themes(project_of(ctx), items or (),
+                              codebook=find_codebook(codebook) if codebook else None,
                               threshold=threshold, model_dir=model,
                               progress=sys.stderr.isatty())
     for item_id, found in done.items.items():
         curated = sum(t.curated for t in found.themes)
+        by_hand = found.settings.get("human_coded")
         out.print(f"{item_id}: {len(found.themes)} themes ({curated} curated, "
                   f"{len(found.excluded)} excluded) from {found.n_answers} answers "
-                  f"({found.n_non_answers} non-answers set aside)", markup=False)
+                  f"({found.n_non_answers} non-answers set aside"
+                  f"{f', {by_hand} coded by hand' if by_hand else ''})", markup=False)
     for issue in done.issues:
         if issue.severity != "info":
             err.print(f"  {issue.severity}: {issue}", markup=False)
@@ -71,6 +81,63 @@ def fit(
                   f"({', '.join(done.proposed[:5])}{', ...' if len(done.proposed) > 5 else ''})",
                   markup=False)
     out.print(f"Wrote {done.csv_path} and {done.results_path}", markup=False)
+
+
+@app.command("code")
+def code(
+    ctx: typer.Context,
+    item: Annotated[str, typer.Argument(help="The free-text item to code.")],
+    codebook: Annotated[str, typer.Option(
+        "--codebook", "-c", metavar="FILE|NAME",
+        help="The YAML codebook, or a shipped one by name (r361-roundtable).")],
+    count: Annotated[int, typer.Option(
+        "--next", "-n", min=0, help="How many answers to put on the new sheet (0: only read "
+                                    "and check the coded sheets).")] = 10,
+    sheets: Annotated[list[Path] | None, typer.Option(
+        "--sheet", exists=True, dir_okay=False,
+        help="A filled sheet kept outside coding/: checked, then copied into coding/. "
+             "Repeat for several.")] = None,
+    model: Annotated[Path | None, typer.Option(
+        "--model", file_okay=False,
+        help="The local sentence-transformers folder the fit uses, if not the default.")] = None,
+) -> None:
+    """Write a coding sheet of the answers the codebook is least sure of; read the filled ones.
+
+    The new sheet, coding/ITEM-N.csv, lists the answers whose two nearest
+    codes are the closest (least sure first) with the codes suggested; fill
+    its codes column with code ids or labels separated by ";" (none: no code
+    applies), save it as CSV and run this again for the next answers, or
+    consult themes fit --codebook. Each coded answer keeps your codes and
+    becomes an example of them, so the codes' prototypes learn from it.
+    Sheets are checked (file, row, column of every problem) and never
+    rewritten.
+
+    Example: consult themes code acc_practice --codebook r361-roundtable --next 10
+    """
+    from consult.analysis.text.coding import code_item, find_codebook
+
+    project = project_of(ctx)
+    done = code_item(project, item, find_codebook(codebook), count=count, sheets=sheets or (),
+                     model_dir=model, progress=sys.stderr.isatty())
+    coding = done.coding
+    for issue in coding.issues:
+        err.print(f"  {issue.severity}: {issue}", markup=False)
+    for path in done.imported:
+        out.print(f"Kept {path.relative_to(project.root)} in coding/", markup=False)
+    used = len({c.sheet for c in coding.coded.values()})
+    out.print(f"{item}: {len(coding.coded)} answers coded by hand"
+              f"{f' in {used} sheets' if used else ''}, "
+              f"{len(coding.waiting)} waiting on a sheet, {done.uncoded} not on any sheet",
+              markup=False)
+    if done.sheet is None:
+        out.print("No new sheet written" + (" (every answer is on a sheet)"
+                                            if count and not done.uncoded else ""),
+                  markup=False)
+        return
+    out.print(f"Wrote {done.sheet.relative_to(project.root)}: {len(done.picks)} answers the "
+              "codebook is least sure of; fill its codes column (ids or labels, separated by "
+              f"';'; none when no code applies)", markup=False)
+    out.print("Codes: " + "; ".join(f"{c.id} ({c.label})" for c in coding.given), markup=False)
 
 
 @app.command("show")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from consult.analysis.data import NOT_STATED, Grouping, data_sha256, grouping
 from consult.analysis.disclosure import protect_cells
+from consult.analysis.text.coding import human_coding
 from consult.analysis.text.curation import (
     PROPOSED_FILE,
     THEMES_FILE,
@@ -141,8 +142,11 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
         texts = _answers_of(by_item.get(item.id), item.id)
         prepared = prepare(texts, settings.project.languages)
         unit_texts = [u.text for u in prepared.units]
-        fit = fit_themes(unit_texts, embedder, codebook=codes, threshold=threshold,
+        human = human_coding(project.root, item.id, prepared.units, codes)  # coding/ sheets
+        issues += human.issues
+        fit = fit_themes(unit_texts, embedder, codebook=human.codebook, threshold=threshold,
                          margin=margin)
+        fit = human.apply(fit, embedder)
         curated = curate(item.id, fit, unit_texts, curation, embedder,
                          threshold=match_threshold, taken_ids={p.id for p in proposals})
         issues += curated.issues
