@@ -70,21 +70,28 @@ class RowConverter:
         self._countries: dict[str, str | None] = {}
 
     def convert_all(self, progress: Callable[[int, int], None] | None = None) -> list[Converted]:
-        """Every row of the table, converted column by column (issues go to :attr:`issues`).
+        """Every row of the table, converted column by column (issues go to :attr:`issues`)."""
+        return self.convert_rows(0, len(self.table.rows), progress)
+
+    def convert_rows(self, start: int, stop: int,
+                     progress: Callable[[int, int], None] | None = None) -> list[Converted]:
+        """The rows ``start:stop`` of the table, converted column by column.
 
         A column holds few distinct values, so each distinct cell is converted
         once and its answer records are shared by every row holding it; only
-        the rows are walked per item. Issues come out in row order.
+        the rows are walked per item. Issues go to :attr:`issues` in row order:
+        converting consecutive parts one after the other gives the same
+        records and issues as converting the whole table at once.
         """
         table = self.table
-        n = len(table.rows)
         width = len(table.columns)
         grid = [row if len(row) >= width else [*row, *[""] * (width - len(row))]
-                for row in table.rows]
+                for row in table.rows[start:stop]]
+        n = len(grid)
         cells: list[tuple[str, ...]] = list(zip(*grid, strict=True)) if grid else []
         if not cells:
             cells = [("",) * n] * width
-        numbers = table.row_numbers
+        numbers = table.row_numbers[start:stop]
         first_issue = len(self.issues)
         countries: list[str | None] = [None] * n
         per_item: list[list[tuple[AnswerRecord, ...]]] = []

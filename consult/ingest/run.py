@@ -113,39 +113,61 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
     converter = RowConverter(table, mapping, questionnaire, project.settings.regions.scheme,
                              source=table.format, root=project.root)
     total = len(table.rows)
-    # Conversion goes item by item over all rows; report it as rows done.
-    rows = converter.convert_all(None if progress is None else
-                                 lambda done, steps: progress(total * done // steps, total))
-    issues = converter.issues
-    records = _apply_exclusions(project, rows, issues, path.name)
+    exclusions = _Exclusions(project, path.name)
+    changed: list[Issue] = []
+    included: list[Converted] = []
+    raw = _raw_copy(project, path, sha256)
 
     with open_store(project.database_url) as store:
         from consult.store.responses import (
             IngestRecord,
+            ingest_transaction,
             stored_codes,
             stored_fingerprints,
-            write_ingest,
         )
 
         stored = stored_fingerprints(store, table.format)
-        records, to_replace = _against_store(records, stored, replace_changed, issues, path.name,
-                                             result)
-        _check_referrals(records, stored_codes(store), issues, path.name)
-        result.issues = issues
-        result.included = sum(1 for r in records if r.record.included)
-        result.excluded = Counter(reason for r in records for reason, _ in r.record.exclusions)
-        if result.errors:
-            result.status = "failed"
-            return result
-        raw = _keep_raw(project, path, sha256)
-        result.ingest_id = write_ingest(
-            store,
-            IngestRecord(source_format=table.format, file_name=path.name, sha256=sha256,
-                         rows_read=len(table.rows), mapping=str(mapping_file.relative_to(
-                             project.root)), raw_path=str(raw.relative_to(project.root))),
-            [r.record for r in records], replace=to_replace, before_commit=before_commit)
+        known_codes = stored_codes(store)
+        record = IngestRecord(
+            source_format=table.format, file_name=path.name, sha256=sha256,
+            rows_read=total, mapping=str(mapping_file.relative_to(project.root)),
+            raw_path=str(raw.relative_to(project.root)))
+        # The file goes through in parts: while the store writes one part (in
+        # a second thread), the next is converted and checked. The parts are
+        # written as long as no error has been found; one transaction holds
+        # them all, and it commits only if the whole file passed.
+        with ingest_transaction(store, record, before_commit=before_commit) as writer:
+            for start in range(0, total, _ROWS_PER_PART):
+                stop = min(total, start + _ROWS_PER_PART)
+                rows = exclusions.apply(converter.convert_rows(start, stop))
+                rows, to_replace = _against_store(rows, stored, replace_changed, changed,
+                                                  path.name, result)
+                included += [r for r in rows if r.record.included]
+                result.included += sum(1 for r in rows if r.record.included)
+                result.excluded.update(reason for r in rows for reason, _ in r.record.exclusions)
+                if not _has_error(converter.issues) and not _has_error(changed):
+                    writer.write([r.record for r in rows], replace=to_replace)
+                if progress is not None:
+                    progress(stop, total)
+            referrals: list[Issue] = []
+            _check_referrals(included, known_codes, referrals, path.name)
+            result.issues = [*converter.issues, *exclusions.issues, *changed, *referrals]
+            if result.errors:
+                writer.abandon()
+            else:
+                _keep_raw(path, raw)
+    if result.errors:
+        result.status = "failed"
+        return result
+    result.ingest_id = writer.ingest_id
     result.status = "ingested"
     return result
+
+
+# Rows converted and handed to the store at a time: large enough that the
+# per-part work (each item's distinct cells) is small beside the rows', small
+# enough that the store starts early and the last part is written quickly.
+_ROWS_PER_PART = 10_000
 
 
 def detect_format(path: Path) -> SourceReader:
@@ -196,45 +218,61 @@ def _check_same_survey(mapping: Mapping, questionnaire: Questionnaire, path: Pat
         )
 
 
-def _apply_exclusions(project: Project, rows: list[Converted], issues: list[Issue],
-                      file: str) -> list[Converted]:
-    rules = project.settings.ingest
-    seen_ids: dict[str, int] = {}
-    seen_answers: dict[tuple[str, tuple[AnswerRecord, ...]], int] = {}
-    kept: list[Converted] = []
-    for row in rows:
-        record = row.record
-        reasons: list[tuple[str, str]] = []
-        if record.source_id in seen_ids:
-            issues.append(Issue("duplicate-id", f"response id {record.source_id} repeats row "
-                                f"{seen_ids[record.source_id]}; the repeat is not stored",
-                                file=file, row=row.row, severity="warning"))
-            continue
-        seen_ids[record.source_id] = row.row
-        if rules.exclude_previews and row.status in ("preview", "test", "spam"):
-            reasons.append(("spam" if row.status == "spam" else "preview",
-                            f"status {row.status}"))
-        if rules.include == "finished" and not record.finished:
-            reasons.append(("incomplete", "not finished"))
-        elif rules.include == "progress" and (record.progress or 0) < rules.min_progress:
-            reasons.append(("incomplete", f"progress {record.progress} < {rules.min_progress}"))
-        when = record.submitted_at
-        if when is not None and (
-            (rules.fielding_start and when.date() < rules.fielding_start)
-            or (rules.fielding_end and when.date() > rules.fielding_end)
-        ):
-            reasons.append(("outside_fielding", f"submitted {when.date().isoformat()}"))
-        if record.source_id in rules.withdrawn or (record.referral_code or "") in rules.withdrawn:
-            reasons.append(("withdrawn", "listed in [ingest] withdrawn"))
-        if rules.exclude_duplicates and not reasons and record.referral_code:
-            key = (record.referral_code, record.answers)  # answers come sorted
-            if key in seen_answers:
-                reasons.append(("duplicate", f"same code and answers as row {seen_answers[key]}"))
-            else:
-                seen_answers[key] = row.row
-        kept.append(row if not reasons else replace(
-            row, record=replace(record, exclusions=tuple(reasons))))
-    return kept
+class _Exclusions:
+    """Exclusion reasons of each row, given the rows before it (so, part by part)."""
+
+    def __init__(self, project: Project, file: str) -> None:
+        self.rules = project.settings.ingest
+        self.file = file
+        self.issues: list[Issue] = []
+        self.seen_ids: dict[str, int] = {}
+        self.seen_answers: dict[tuple[str, tuple[AnswerRecord, ...]], int] = {}
+
+    def apply(self, rows: list[Converted]) -> list[Converted]:
+        """``rows`` with their exclusions set; a repeated response id is reported and dropped."""
+        rules, seen_ids, seen_answers = self.rules, self.seen_ids, self.seen_answers
+        kept: list[Converted] = []
+        for row in rows:
+            record = row.record
+            reasons: list[tuple[str, str]] = []
+            if record.source_id in seen_ids:
+                self.issues.append(Issue(
+                    "duplicate-id", f"response id {record.source_id} repeats row "
+                    f"{seen_ids[record.source_id]}; the repeat is not stored",
+                    file=self.file, row=row.row, severity="warning"))
+                continue
+            seen_ids[record.source_id] = row.row
+            if rules.exclude_previews and row.status in ("preview", "test", "spam"):
+                reasons.append(("spam" if row.status == "spam" else "preview",
+                                f"status {row.status}"))
+            if rules.include == "finished" and not record.finished:
+                reasons.append(("incomplete", "not finished"))
+            elif rules.include == "progress" and (record.progress or 0) < rules.min_progress:
+                reasons.append(("incomplete",
+                                f"progress {record.progress} < {rules.min_progress}"))
+            when = record.submitted_at
+            if when is not None and (
+                (rules.fielding_start and when.date() < rules.fielding_start)
+                or (rules.fielding_end and when.date() > rules.fielding_end)
+            ):
+                reasons.append(("outside_fielding", f"submitted {when.date().isoformat()}"))
+            if (record.source_id in rules.withdrawn
+                    or (record.referral_code or "") in rules.withdrawn):
+                reasons.append(("withdrawn", "listed in [ingest] withdrawn"))
+            if rules.exclude_duplicates and not reasons and record.referral_code:
+                key = (record.referral_code, record.answers)  # answers come sorted
+                if key in seen_answers:
+                    reasons.append(("duplicate",
+                                    f"same code and answers as row {seen_answers[key]}"))
+                else:
+                    seen_answers[key] = row.row
+            kept.append(row if not reasons else replace(
+                row, record=replace(record, exclusions=tuple(reasons))))
+        return kept
+
+
+def _has_error(issues: list[Issue]) -> bool:
+    return any(issue.severity == "error" for issue in issues)
 
 
 def _against_store(rows: list[Converted], stored: dict[str, str | None], replace_changed: bool,
@@ -302,9 +340,12 @@ def _check_referrals(rows: list[Converted], known_codes: set[str], issues: list[
             current = parent[current]
 
 
-def _keep_raw(project: Project, path: Path, sha256: str) -> Path:
-    target = project.cache_dir / "raw" / f"{sha256[:16]}-{path.name}"
+def _raw_copy(project: Project, path: Path, sha256: str) -> Path:
+    """Where the raw file is kept once ingested."""
+    return project.cache_dir / "raw" / f"{sha256[:16]}-{path.name}"
+
+
+def _keep_raw(path: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         shutil.copyfile(path, target)
-    return target

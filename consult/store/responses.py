@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from consult.store import schema
 from consult.store.bulk import (
+    Execute,
     collector_paused,
     insert_many,
     read_frame,
@@ -117,24 +118,131 @@ def write_ingest(store: Store, ingest: IngestRecord, respondents: Sequence[Respo
     the transaction just before it commits (tests use it to kill an ingest
     mid-way).
     """
-    with store.engine.connect() as conn, _foreign_keys_trusted(conn), conn.begin():
-        ingest_id = _write_ingest(conn, ingest, respondents, replace)
+    with ingest_transaction(store, ingest, before_commit=before_commit) as writer:
+        writer.write(respondents, replace=replace)
+    return writer.ingest_id
+
+
+@contextmanager
+def ingest_transaction(store: Store, ingest: IngestRecord, *,
+                       before_commit: Callable[[], None] | None = None
+                       ) -> Iterator[IngestWriter]:
+    """One transaction for an ingest whose responses come in parts: an :class:`IngestWriter`.
+
+    The ingest is recorded first; each :meth:`IngestWriter.write` hands its
+    rows to a second thread that stores them while the caller prepares the
+    next part. When the block ends, everything is committed at once; if it
+    fails, or :meth:`IngestWriter.abandon` was called, nothing is: the
+    database is exactly as before. ``before_commit`` runs inside the
+    transaction just before it commits (tests use it to kill an ingest
+    mid-way).
+    """
+    with store.engine.connect() as conn, _foreign_keys_trusted(conn), conn.begin() as transaction:
+        writer = IngestWriter(conn, ingest)
+        with statements_in_background(conn) as execute:
+            writer._execute = execute
+            yield writer
+        if writer.abandoned:
+            transaction.rollback()
+            return
+        conn.execute(schema.ingests.update().where(schema.ingests.c.id == writer.ingest_id)
+                     .values(rows_included=writer.included, finished_at=datetime.now(UTC)))
         if before_commit is not None:
             before_commit()
-    return ingest_id
+
+
+class IngestWriter:
+    """Writes the responses of one ingest, part by part, inside :func:`ingest_transaction`."""
+
+    def __init__(self, conn: sa.Connection, ingest: IngestRecord) -> None:
+        self._conn = conn
+        self._execute: Execute | None = None
+        self._mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        self.abandoned = False
+        self.included = 0
+        self.ingest_id = int(conn.execute(
+            schema.ingests.insert().values(
+                source_format=ingest.source_format, file_name=ingest.file_name,
+                sha256=ingest.sha256, mapping=ingest.mapping, rows_read=ingest.rows_read,
+                rows_included=0, started_at=ingest.started_at, raw_path=ingest.raw_path,
+            ).returning(schema.ingests.c.id)
+        ).scalar_one())
+        # On SQLite the transaction holds the database's write lock from the
+        # insert above: the ids after the largest are this ingest's to give.
+        self._next_id = 1 + int(conn.execute(sa.select(sa.func.coalesce(
+            sa.func.max(schema.respondents.c.id), 0))).scalar_one())
+
+    def write(self, respondents: Sequence[RespondentRecord], *,
+              replace: Sequence[str] = ()) -> None:
+        """Store ``respondents`` with their answers and exclusions.
+
+        ``replace`` lists source ids (of the same source) whose stored
+        responses are deleted first, with their answers and exclusions.
+        Deletions do not rely on cascades (see :func:`_foreign_keys_trusted`).
+        """
+        execute = self._execute
+        assert execute is not None, "write inside ingest_transaction"
+        conn, mark = self._conn, self._mark
+        ids = list(replace)
+        for source in {resp.source for resp in respondents} if ids else ():
+            for start in range(0, len(ids), 500):
+                part = ids[start:start + 500]
+                gone = (f"SELECT id FROM respondents WHERE source = {mark} "
+                        f"AND source_id IN ({', '.join([mark] * len(part))})")
+                for table in ("answers", "exclusions"):
+                    execute(f"DELETE FROM {table} WHERE respondent_id IN ({gone})",
+                            [source, *part])
+                execute(f"DELETE FROM respondents WHERE id IN ({gone})", [source, *part])
+        if not respondents:
+            return
+        keys = self._new_ids(len(respondents))
+        insert_many(conn, schema.respondents, ("id", *_RESPONDENT_COLUMNS),
+                    (_respondent_row(rid, resp, self.ingest_id)
+                     for rid, resp in zip(keys, respondents, strict=True)), execute=execute)
+        # Millions of rows: answer records straight to the driver (answers
+        # have no typed columns).
+        insert_many(conn, schema.answers, ("respondent_id", *_ANSWER_COLUMNS),
+                    ((rid, *answer) for rid, resp in zip(keys, respondents, strict=True)
+                     for answer in resp.answers), execute=execute)
+        excluded = [(rid, reason, detail) for rid, resp in zip(keys, respondents, strict=True)
+                    for reason, detail in resp.exclusions]
+        if excluded:
+            insert_many(conn, schema.exclusions, ("respondent_id", "reason", "detail"), excluded,
+                        execute=execute)
+        self.included += sum(1 for resp in respondents if resp.included)
+
+    def abandon(self) -> None:
+        """Roll everything back when the transaction ends: nothing of this ingest is kept."""
+        self.abandoned = True
+
+    def _new_ids(self, count: int) -> list[int]:
+        if self._conn.dialect.name == "sqlite":
+            first, self._next_id = self._next_id, self._next_id + count
+            return list(range(first, first + count))
+        # PostgreSQL: ids from the column's own sequence, so that concurrent
+        # writers never take the same. The driver's connection is shared with
+        # the writing thread; psycopg serialises its use.
+        cursor = self._conn.connection.cursor()
+        try:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('respondents', 'id')) "
+                           "FROM generate_series(1, %s)", [count])
+            return [int(row[0]) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
 
 
 @contextmanager
 def _foreign_keys_trusted(conn: sa.Connection) -> Iterator[None]:
     """On SQLite, leave the foreign keys of an ingest's own rows unchecked.
 
-    Every answer and exclusion written by :func:`write_ingest` refers to a
-    respondent id the same transaction has just read back, so checking them
-    again is redundant; on SQLite it is a lookup per answer (a tenth of the
-    time of storing millions of them). SQLite only switches the checks
-    between transactions; they are switched back on even if the ingest fails.
-    Deletions do not rely on cascades here: :func:`_write_ingest` removes a
-    replaced response's answers and exclusions itself.
+    Every answer and exclusion written by :class:`IngestWriter` refers to a
+    respondent id the same transaction has just given and stored, so
+    checking them again is redundant; on SQLite it is a lookup per answer (a
+    tenth of the time of storing millions of them). SQLite only switches the
+    checks between transactions; they are switched back on even if the
+    ingest fails. Deletions do not rely on cascades here:
+    :meth:`IngestWriter.write` removes a replaced response's answers and
+    exclusions itself.
     """
     if conn.dialect.name != "sqlite":
         yield
@@ -148,58 +256,6 @@ def _foreign_keys_trusted(conn: sa.Connection) -> Iterator[None]:
             conn.rollback()
         conn.exec_driver_sql("PRAGMA foreign_keys=ON")
         conn.commit()
-
-
-def _write_ingest(conn: sa.Connection, ingest: IngestRecord,
-                  respondents: Sequence[RespondentRecord], replace: Sequence[str]) -> int:
-    r, x = schema.respondents, schema.exclusions
-    included = sum(1 for resp in respondents if resp.included)
-    ingest_id = conn.execute(
-        schema.ingests.insert().values(
-            source_format=ingest.source_format, file_name=ingest.file_name,
-            sha256=ingest.sha256, mapping=ingest.mapping, rows_read=ingest.rows_read,
-            rows_included=included, started_at=ingest.started_at, raw_path=ingest.raw_path,
-        ).returning(schema.ingests.c.id)
-    ).scalar_one()
-    sources = {resp.source for resp in respondents}
-    for source in sources:
-        ids = list(replace)
-        for start in range(0, len(ids), 500):
-            gone = sa.select(r.c.id).where(r.c.source == source,
-                                           r.c.source_id.in_(ids[start:start + 500]))
-            conn.execute(schema.answers.delete().where(
-                schema.answers.c.respondent_id.in_(gone)))
-            conn.execute(x.delete().where(x.c.respondent_id.in_(gone)))
-            conn.execute(r.delete().where(r.c.id.in_(gone)))
-    if respondents:
-        # The database stores each batch while the next is made (two cores).
-        with statements_in_background(conn) as execute:
-            insert_many(conn, r, _RESPONDENT_COLUMNS,
-                        (_respondent_row(resp, ingest_id) for resp in respondents),
-                        execute=execute)
-        keys = conn.execute(
-            sa.select(r.c.id, r.c.source, r.c.source_id).where(r.c.ingest_id == ingest_id)
-        ).all()
-        id_of = {(row.source, row.source_id): row.id for row in keys}
-        exclusion_rows: list[dict[str, Any]] = []
-        for resp in respondents:
-            if resp.exclusions:
-                rid = id_of[(resp.source, resp.source_id)]
-                exclusion_rows += [{"respondent_id": rid, "reason": reason, "detail": detail}
-                                   for reason, detail in resp.exclusions]
-        # Millions of rows: answer records straight to the driver (answers
-        # have no typed columns), stored while the next batch is made.
-        with statements_in_background(conn) as execute:
-            insert_many(conn, schema.answers, ("respondent_id", *_ANSWER_COLUMNS),
-                        ((rid, *answer) for resp in respondents
-                         for rid in (id_of[(resp.source, resp.source_id)],)
-                         for answer in resp.answers),
-                        execute=execute)
-        if exclusion_rows:
-            conn.execute(x.insert(), exclusion_rows)
-    conn.execute(schema.ingests.update().where(schema.ingests.c.id == ingest_id)
-                 .values(finished_at=datetime.now(UTC)))
-    return int(ingest_id)
 
 
 def load_responses(store: Store, *, included_only: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -248,8 +304,8 @@ _RESPONDENT_COLUMNS = ("source", "source_id", "ingest_id", "source_row", "referr
 _ANSWER_COLUMNS = ("item_id", "value", "ordinal", "other_text", "source_column")
 
 
-def _respondent_row(resp: RespondentRecord, ingest_id: int) -> tuple[Any, ...]:
-    return (resp.source, resp.source_id, ingest_id, resp.source_row, resp.referral_code,
+def _respondent_row(rid: int, resp: RespondentRecord, ingest_id: int) -> tuple[Any, ...]:
+    return (rid, resp.source, resp.source_id, ingest_id, resp.source_row, resp.referral_code,
             resp.referred_by, resp.wave, resp.language, resp.country_iso3, resp.region,
             resp.started_at, resp.submitted_at, resp.finished, resp.progress, resp.included,
             resp.fingerprint)
