@@ -125,6 +125,26 @@ class SmtpSection(_Section):
     sender: str = "consultation@example.org"
 
 
+class ThemesSection(_Section):
+    """``[themes]``: how ``consult themes fit`` finds themes in free-text answers.
+
+    ``stop_words``: domain words kept out of theme keywords and labels, replacing
+    consult's list (offender, inmate, prison ...; unset keeps it);
+    ``extra_stop_words``: words added to whichever list is used. ``threshold``:
+    the cosine distance at which discovered themes stop merging (larger: fewer,
+    broader themes; ``--threshold`` overrides it). ``model``: a local
+    sentence-transformers folder, relative to the project (``--model``
+    overrides it; empty: the shipped all-MiniLM-L6-v2). ``codebook``: a YAML
+    codebook or a shipped one's name, used when ``--codebook`` is not given.
+    """
+
+    stop_words: list[str] | None = None
+    extra_stop_words: list[str] = []
+    threshold: Annotated[float, Field(gt=0, lt=2)] = 0.75
+    model: str = ""
+    codebook: str = ""
+
+
 class Settings(BaseModel):
     """Every setting in ``consult.toml``, validated."""
 
@@ -138,6 +158,7 @@ class Settings(BaseModel):
     analysis: AnalysisSection = AnalysisSection()
     fielding: FieldingSection = FieldingSection()
     smtp: SmtpSection = SmtpSection()
+    themes: ThemesSection = ThemesSection()
 
 
 @dataclass(frozen=True)
@@ -408,4 +429,14 @@ security = "none"
 user = ""
 password_env = "CONSULT_SMTP_PASSWORD"
 sender = "consultation@example.org"
+
+# Themes of free-text answers (docs/themes.md). threshold: larger gives fewer,
+# broader themes. Domain words never make keywords: stop_words replaces
+# consult's list (offender, inmate, prison ...), extra_stop_words adds to it.
+[themes]
+threshold = 0.75
+extra_stop_words = []
+# stop_words = ["offender", "offenders", "inmate", "inmates"]
+# model = "models/paraphrase-multilingual-MiniLM-L12-v2"   # a local sentence-transformers folder
+# codebook = "r361-roundtable"                             # or codebooks/mine.yaml
 """

@@ -214,3 +214,74 @@ def test_cli_help_has_an_example(command: str) -> None:
     result = runner.invoke(app, ["themes", command, "--help"])
     assert result.exit_code == 0
     assert "Example: consult themes " in result.stdout
+
+
+def _set_themes(project: Project, lines: str) -> Path:
+    """Replace the ``[themes]`` section of ``project``'s consult.toml by ``lines``."""
+    path = project.root / "consult.toml"
+    text = path.read_text(encoding="utf-8")
+    head, _, _ = text.partition("[themes]")
+    path.write_text(f"{head}[themes]\n{lines}\n", encoding="utf-8")
+    return project.root
+
+
+def _with_themes(project: Project, lines: str) -> Project:
+    """``project`` read again after :func:`_set_themes`."""
+    from consult.project import load_project
+
+    return load_project(explicit=_set_themes(project, lines))
+
+
+def _share_cache(project: Project, model_cache: Path) -> None:
+    cache = project.cache_dir / "embeddings"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.symlink_to(model_cache, target_is_directory=True)
+
+
+def _keywords(project: Project, item: str) -> set[str]:
+    section = item_themes(read_results(project.out_dir / "results.json").themes)[item]
+    return {w for theme in section.themes for k in theme.keywords for w in k.split()}
+
+
+def test_themes_settings_give_stop_words_threshold_and_codebook(project: Project,
+                                                                 model_cache: Path) -> None:
+    from consult.analysis.text.run import fit_project_themes
+
+    _share_cache(project, model_cache)
+    plain = fit_project_themes(project, ["acc_practice"]).items["acc_practice"]
+    words = _keywords(project, "acc_practice")
+    common = sorted(words)[:2]
+    assert common and plain.settings["threshold"] == 0.75
+    # Extra stop words leave the keywords; the threshold and the list are recorded.
+    tuned = _with_themes(project, f"threshold = 0.6\nextra_stop_words = {json.dumps(common)}")
+    found = fit_project_themes(tuned, ["acc_practice"]).items["acc_practice"]
+    assert not set(common) & _keywords(tuned, "acc_practice")
+    assert found.settings["threshold"] == 0.6
+    assert set(common) <= set(found.settings["stop_words"])
+    assert "offender" in found.settings["stop_words"]  # added to consult's list
+    # stop_words replaces consult's list.
+    replaced = _with_themes(project, 'stop_words = ["zzz"]')
+    found = fit_project_themes(replaced, ["acc_practice"]).items["acc_practice"]
+    assert found.settings["stop_words"] == ["zzz"]
+    # A codebook by name from the settings; the command line's --threshold still wins.
+    coded = _with_themes(project, 'codebook = "r361-roundtable"')
+    result = runner.invoke(app, ["--project", str(coded.root), "themes", "fit", "acc_practice",
+                                 "--threshold", "0.7"])
+    assert result.exit_code == 0, result.output
+    section = item_themes(read_results(coded.out_dir / "results.json").themes)["acc_practice"]
+    assert section.method == "codebook" and section.settings["threshold"] == 0.7
+
+
+def test_themes_settings_problems_are_named(project: Project) -> None:
+    base = ["--project", str(project.root), "themes", "fit", "acc_practice"]
+    _set_themes(project, "threshold = 3")
+    result = runner.invoke(app, base)
+    assert result.exit_code == 1
+    assert "[themes] threshold" in result.stderr and "consult.toml" in result.stderr
+    _set_themes(project, 'codebook = "codebooks/missing.yaml"')
+    result = runner.invoke(app, base)
+    assert result.exit_code == 1
+    assert "[themes] codebook codebooks/missing.yaml: no such file" in result.stderr
+    result = runner.invoke(app, ["--project", str(project.root), "themes", "code", "acc_practice"])
+    assert result.exit_code == 1
+    assert "[themes] codebook" in result.stderr

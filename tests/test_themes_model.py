@@ -235,7 +235,13 @@ def test_shipped_roundtable_codebook() -> None:
 def test_the_command_line_default_is_the_library_default() -> None:
     import inspect
 
+    from consult.analysis.text.run import fit_project_themes
     from consult.analysis.text.themes import DEFAULT_THRESHOLD
     from consult.cli.themes import fit
+    from consult.project import ThemesSection
 
-    assert inspect.signature(fit).parameters["threshold"].default == DEFAULT_THRESHOLD
+    # The command line and the project function take the project's setting, whose default
+    # is the library's.
+    assert inspect.signature(fit).parameters["threshold"].default is None
+    assert inspect.signature(fit_project_themes).parameters["threshold"].default is None
+    assert ThemesSection().threshold == DEFAULT_THRESHOLD

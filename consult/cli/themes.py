@@ -29,14 +29,15 @@ def fit(
              "(r361-roundtable): assign answers to its codes and propose new themes only for "
              "what it does not cover. Answers coded by hand in coding/ keep their codes and "
              "teach the codes (consult themes code).")] = None,
-    threshold: Annotated[float, typer.Option(
+    threshold: Annotated[float | None, typer.Option(
         "--threshold", help="Cosine distance at which discovered themes stop merging: larger "
-                            "gives fewer, broader themes (0.75 by default, chosen on the "
-                            "benchmarks: docs/themes.md).")] = 0.75,
+                            "gives fewer, broader themes (default: [themes] threshold in "
+                            "consult.toml, 0.75, chosen on the benchmarks: docs/themes.md).",
+        show_default=False)] = None,
     model: Annotated[Path | None, typer.Option(
         "--model", file_okay=False,
-        help="A local sentence-transformers model folder (default: the shipped "
-             "all-MiniLM-L6-v2), e.g. a multilingual one.")] = None,
+        help="A local sentence-transformers model folder (default: [themes] model, or the "
+             "shipped all-MiniLM-L6-v2), e.g. a multilingual one.")] = None,
 ) -> None:
     """Fit themes on the stored free-text answers; apply themes.yaml; write CSV and results.json.
 
@@ -49,9 +50,10 @@ def fit(
     region and role; support by region and role is suppressed below
     [disclosure] threshold. Embeddings are cached in .consult/embeddings.
 
-    With --codebook, the coding sheets of coding/ (consult themes code) are
-    read first: each answer coded there keeps the researcher's codes and is
-    an example of them.
+    With --codebook (or [themes] codebook in consult.toml), the coding sheets
+    of coding/ (consult themes code) are read first: each answer coded there
+    keeps the researcher's codes and is an example of them. Domain stop words
+    (never keywords) are set in [themes] too.
 
     Example: consult themes fit acc_practice rec_practice --threshold 0.65
     """
@@ -87,9 +89,10 @@ def fit(
 def code(
     ctx: typer.Context,
     item: Annotated[str, typer.Argument(help="The free-text item to code.")],
-    codebook: Annotated[str, typer.Option(
+    codebook: Annotated[str | None, typer.Option(
         "--codebook", "-c", metavar="FILE|NAME",
-        help="The YAML codebook, or a shipped one by name (r361-roundtable).")],
+        help="The YAML codebook, or a shipped one by name (r361-roundtable); default: "
+             "[themes] codebook in consult.toml.")] = None,
     count: Annotated[int, typer.Option(
         "--next", "-n", min=0, help="How many answers to put on the new sheet (0: only read "
                                     "and check the coded sheets).")] = 10,
@@ -117,7 +120,18 @@ def code(
     from consult.analysis.text.coding import code_item, find_codebook
 
     project = project_of(ctx)
-    done = code_item(project, item, find_codebook(codebook), count=count, sheets=sheets or (),
+    options = project.settings.themes
+    if codebook:
+        chosen = find_codebook(codebook)
+    elif options.codebook:
+        chosen = find_codebook(options.codebook, project.root,
+                               f"{project.root / 'consult.toml'}: [themes] codebook")
+    else:
+        raise ConsultError("consult themes code needs a codebook: give --codebook FILE|NAME "
+                           "(e.g. r361-roundtable) or set [themes] codebook in consult.toml")
+    if model is None and options.model:
+        model = project.root / options.model
+    done = code_item(project, item, chosen, count=count, sheets=sheets or (),
                      model_dir=model, progress=sys.stderr.isatty())
     coding = done.coding
     for issue in coding.issues:

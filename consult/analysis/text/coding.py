@@ -45,7 +45,14 @@ from typing import TYPE_CHECKING, Any
 
 from consult.analysis.text.embed import Embedder
 from consult.analysis.text.preprocess import Answer
-from consult.analysis.text.themes import Code, Theme, ThemeFit, code_prototypes, keywords
+from consult.analysis.text.themes import (
+    DOMAIN_STOP_WORDS,
+    Code,
+    Theme,
+    ThemeFit,
+    code_prototypes,
+    keywords,
+)
 from consult.errors import ConsultError, Issue, ValidationFailed
 
 if TYPE_CHECKING:
@@ -137,8 +144,13 @@ class CodingRound:
     """Answers neither coded nor waiting on a sheet, before this round's picks."""
 
 
-def find_codebook(value: str | Path) -> Path:
+def find_codebook(value: str | Path, root: Path | None = None,
+                  setting: str = "--codebook") -> Path:
     """A codebook file: ``value`` itself, or the shipped codebook of that name (``r361-roundtable``).
+
+    A relative ``value`` is relative to ``root`` when given (a project's
+    ``[themes] codebook`` setting), else to the current folder. Errors name
+    ``setting``.
 
     Raises
     ------
@@ -148,14 +160,16 @@ def find_codebook(value: str | Path) -> Path:
     from consult.resources import shipped_codebooks
 
     path = Path(value)
+    if root is not None and not path.is_absolute():
+        path = root / path
     if path.is_file():
         return path
     shipped = shipped_codebooks()
     if str(value) in shipped:
         return shipped[str(value)]
     if path.exists():
-        raise ConsultError(f"--codebook {value}: not a file; give a YAML codebook")
-    raise ConsultError(f"--codebook {value}: no such file, and no shipped codebook of that name "
+        raise ConsultError(f"{setting} {value}: not a file; give a YAML codebook")
+    raise ConsultError(f"{setting} {value}: no such file, and no shipped codebook of that name "
                        f"(shipped: {', '.join(shipped) or 'none'})")
 
 
@@ -414,7 +428,8 @@ def _themes_after(fit: ThemeFit, assignments: Sequence[tuple[tuple[str, float], 
                             representative_units=tuple(units[:MAX_REPRESENTATIVES])))
     if changed:
         # Keywords are relative to the other themes: compute them over all, keep the changed.
-        words = keywords(["\n".join(texts[i] for i in t.members) for t in themes])
+        words = keywords(["\n".join(texts[i] for i in t.members) for t in themes],
+                         stop_words=fit.settings.get("stop_words", DOMAIN_STOP_WORDS))
         for k in changed:
             themes[k] = replace(themes[k], keywords=words[k])
     return tuple(themes)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from consult.analysis.text.curation import Curation, ThemeEntry
 from consult.analysis.text.embed import Embedder
 from consult.analysis.text.redact import redact, redacted_words
-from consult.analysis.text.themes import ThemeFit, keywords
+from consult.analysis.text.themes import DOMAIN_STOP_WORDS, ThemeFit, keywords
 from consult.errors import Issue
 
 if TYPE_CHECKING:
@@ -190,7 +190,8 @@ def curate(item_id: str, fit: ThemeFit, texts: Sequence[str], curation: Curation
                for t in classes}
     parts = {t: list(dict.fromkeys(f for a in assignments for x, _, f in a if x == t))
              for t in classes}
-    found_words = keywords([" ".join(texts[u] for u in members[t]) for t in classes])
+    found_words = keywords([" ".join(texts[u] for u in members[t]) for t in classes],
+                           stop_words=fit.settings.get("stop_words", DOMAIN_STOP_WORDS))
     published_words = {t: tuple(w for w in found if not _touches(w, sensitive))
                        for t, found in zip(classes, found_words, strict=True)}
     final_assignments = tuple(tuple((t, s) for t, s, _ in a if t not in excluded)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from consult.analysis.data import NOT_STATED, Grouping, data_sha256, grouping
 from consult.analysis.disclosure import protect_cells
-from consult.analysis.text.coding import human_coding
+from consult.analysis.text.coding import find_codebook, human_coding
 from consult.analysis.text.curation import (
     PROPOSED_FILE,
     THEMES_FILE,
@@ -42,6 +42,7 @@ from consult.analysis.text.redact import redact
 from consult.analysis.text.themes import (
     DEFAULT_MARGIN,
     DEFAULT_THRESHOLD,
+    DOMAIN_STOP_WORDS,
     fit_themes,
     load_codebook,
 )
@@ -85,7 +86,7 @@ class ThemesRun:
 
 
 def fit_project_themes(project: Project, items: Sequence[str] = (), *,
-                       codebook: Path | None = None, threshold: float = DEFAULT_THRESHOLD,
+                       codebook: Path | None = None, threshold: float | None = None,
                        margin: float = DEFAULT_MARGIN, embedder: Embedder | None = None,
                        model_dir: Path | None = None,
                        match_threshold: float = MATCH_THRESHOLD,
@@ -94,6 +95,8 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
 
     ``model_dir`` is any local sentence-transformers folder (default: the
     shipped all-MiniLM-L6-v2); ``embedder`` replaces the model altogether.
+    ``codebook``, ``threshold`` and ``model_dir`` default to the project's
+    ``[themes]`` settings, which also give the domain stop words.
 
     Raises
     ------
@@ -108,9 +111,19 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
 
     questionnaire = load_questionnaire(project.questionnaire_path)
     chosen = _items(questionnaire, items)
+    options = project.settings.themes
+    if codebook is None and options.codebook:
+        codebook = find_codebook(options.codebook, project.root,
+                                 f"{project.root / 'consult.toml'}: [themes] codebook")
+    if model_dir is None and options.model:
+        model_dir = project.root / options.model
+    if threshold is None:
+        threshold = options.threshold
+    stop_words = [*(DOMAIN_STOP_WORDS if options.stop_words is None else options.stop_words),
+                  *options.extra_stop_words]
     codes = load_codebook(codebook) if codebook else ()
     if not 0 < threshold < 2:
-        raise ConsultError(f"--threshold {threshold}: use a cosine distance between 0 and 2 "
+        raise ConsultError(f"threshold {threshold}: use a cosine distance between 0 and 2 "
                            f"({DEFAULT_THRESHOLD} by default; larger gives fewer, broader themes)")
     curation = load_curation(project.root / THEMES_FILE)
     if embedder is None:
@@ -145,7 +158,7 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
         human = human_coding(project.root, item.id, prepared.units, codes)  # coding/ sheets
         issues += human.issues
         fit = fit_themes(unit_texts, embedder, codebook=human.codebook, threshold=threshold,
-                         margin=margin)
+                         margin=margin, stop_words=stop_words)
         fit = human.apply(fit, embedder)
         curated = curate(item.id, fit, unit_texts, curation, embedder,
                          threshold=match_threshold, taken_ids={p.id for p in proposals})

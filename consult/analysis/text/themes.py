@@ -139,7 +139,8 @@ def fit_themes(texts: Sequence[str], embedder: Embedder, *, codebook: Sequence[C
 
     settings: dict[str, Any] = {"threshold": threshold, "margin": margin, "units": units,
                                 "model": embedder.name, "seed": seed,
-                                "method": "codebook" if codebook else "discovery"}
+                                "method": "codebook" if codebook else "discovery",
+                                "stop_words": sorted(set(stop_words))}
     if not texts:
         return ThemeFit(themes=(), assignments=(), settings=settings)
     if languages is not None and len(languages) != len(texts):
