@@ -13,8 +13,8 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import compress
-from typing import Any
+from itertools import chain, compress
+from typing import Any, cast
 
 from consult.errors import Issue
 from consult.ingest.mapping import (
@@ -111,12 +111,12 @@ class RowConverter:
         started, submitted = meta.get("started_at", blank), meta.get("submitted_at", blank)
         said = [_SEP_FIELD.join(fields) for fields in zip(
             statuses, finished, progresses, submitted, codes, referrers, strict=True)]
-        answers_of = [[answer for item_answers in per_item for answer in item_answers[r]]
-                      for r in range(n)]
+        answers_of: list[tuple[AnswerRecord, ...]] = [
+            tuple(chain.from_iterable(parts)) for parts in zip(*per_item, strict=True)
+        ] if per_item else [()] * n
         if len({plan.item.id for plan in self._plans}) < len(self._plans):
             # Two mapped questions feed one item: restore the item order.
-            for answers in answers_of:
-                answers.sort(key=_ANSWER_ORDER)
+            answers_of = [tuple(sorted(answers, key=_ANSWER_ORDER)) for answers in answers_of]
         parts_of = zip(*texts, strict=True) if texts else ((),) * n
         fingerprints = [fingerprint(what, parts) for what, parts in zip(said, parts_of, strict=True)]
         regions = {country: region_of(country, self.scheme, self.root)
@@ -139,7 +139,7 @@ class RowConverter:
                 finished=finished[r] not in ("0", "false", "False"),
                 progress=_int(progresses[r]),
                 fingerprint=fingerprints[r],
-                answers=tuple(answers_of[r]),
+                answers=answers_of[r],
             )
             out.append(Converted(record=record, row=row_number, status=statuses[r] or "complete",
                                  said=(statuses[r], finished[r], progresses[r], submitted[r],
@@ -241,18 +241,23 @@ class RowConverter:
             else:
                 # Convert each distinct cell once; a cell that raises an issue is
                 # converted again on each of its rows, so that every row is reported.
+                every_row = isinstance(pending, range)  # the first column
+                wanted = column if every_row else [column[r] for r in pending]
                 converted: dict[str, tuple[tuple[str, str], ...] | None] = {}
-                for raw in {column[r] for r in pending}:
+                for raw in set(wanted):
                     converted[raw] = (none if not raw or raw.isspace()
                                       else self._convert_quietly(plan, raw, name))
-                if isinstance(pending, range):  # the first column: every row
-                    looked_up = list(map(converted.__getitem__, column))
+                looked_up = list(map(converted.__getitem__, wanted))
+                if every_row and None not in converted.values():
+                    values = cast(list[tuple[tuple[str, str], ...]], looked_up)  # no None in it
                 else:
-                    looked_up = [converted[column[r]] for r in pending]
-                for r, found in zip(pending, looked_up, strict=True):
-                    values[r] = (found if found is not None else tuple(self._convert_cell(
-                        plan, column[r].strip(), numbers[r], name)))
-            pending = [r for r in pending if not values[r]]
+                    for r, found in zip(pending, looked_up, strict=True):
+                        values[r] = (found if found is not None else tuple(self._convert_cell(
+                            plan, column[r].strip(), numbers[r], name)))
+            if isinstance(pending, range):
+                pending = list(compress(pending, map(operator.not_, values)))
+            else:
+                pending = [r for r in pending if not values[r]]
         return values
 
     def _convert_quietly(self, plan: _Plan, raw: str,

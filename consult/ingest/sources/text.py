@@ -44,7 +44,8 @@ def read_text(path: Path) -> str:
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter of a delimited file: the one that splits its header most often."""
-    first = text.splitlines()[0] if text else ""
+    # Only the first line: splitting a 160 MB file into lines takes a tenth of a second.
+    first = next(iter(text.partition("\n")[0].splitlines()), "")
     counts = {d: first.count(d) for d in DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > 0 else ","
