@@ -442,6 +442,9 @@ def test_french_uses_french_region_names_and_numbers(demo: Demo) -> None:
                f"<td>{row.pct.replace('.', ',')}\u00a0%</td>" in page
     assert "Amérique du Nord" in page and ">North America<" not in page
     assert "Autres régions (n\u00a0=\u00a0" in page
+    # results.json's notes on merged groups and withheld counts are in French too.
+    assert "had fewer than" not in page and "count(s) below" not in page
+    assert "aucun groupe aussi petit n’est présenté seul" in page
 
 
 def test_provenance_is_embedded_in_every_format(demo: Demo) -> None:

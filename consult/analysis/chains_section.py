@@ -71,6 +71,7 @@ from consult.results.model import (
     RecruitsCount,
     WaveCount,
 )
+from consult.results.notes import note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -166,24 +167,21 @@ class _Tables:
         wave_keys = [key for key, _ in waves]
         if len(waves) < len(depth_counts):
             last, members = waves[-1]
-            self.notes.append(f"Waves {members[0]} and later are shown together ({last}): the "
-                              f"deepest had fewer than {threshold} respondents on its own.")
+            self.notes.append(note("waves_merged", first=members[0], last=last,
+                                   threshold=threshold))
 
         values: dict[Hashable, int] = {}
         lines: list[list[Hashable]] = []
         t_regions: list[str] = []
         shown: list[str] = []
         if plan.dropped:
-            self.notes.append(f"Recruitments between regions and the regional mix by wave are not "
-                              f"shown: fewer than two regions have {threshold} respondents or "
-                              "more in the chains.")
+            self.notes.append(note("no_regions_crossed", threshold=threshold))
         else:
             shown = list(plan.shown)
             t_regions = [g for g in shown if g != NOT_STATED]
             if len(t_regions) < 2:  # regions and "(not stated)": nothing crosses regions
                 t_regions = []
-                self.notes.append("Recruitments between regions are not shown: only one region "
-                                  f"has {threshold} respondents or more in the chains.")
+                self.notes.append(note("one_region", threshold=threshold))
             mapped = [plan.target(r) if r is not None else None for r in nodes["region"]]
             merged = RecruitmentTrees(nodes=nodes.assign(region=mapped), cycles=trees.cycles)
             matrix = transition_matrix(merged)
@@ -206,9 +204,8 @@ class _Tables:
             if plan.merged:
                 names = ", ".join(LABELS.get(g, g) for g in plan.merged)
                 small = ", ".join(LABELS.get(g, g) for g in plan.small)
-                self.notes.append(f"Other regions = {names}: {small} had fewer than {threshold} "
-                                  "respondents in the chains, and no group that small is shown "
-                                  "on its own.")
+                self.notes.append(note("merged_groups", other="Other regions", names=names,
+                                       small=small, threshold=threshold, where="in the chains"))
             self._merged = merged
         recruited = Counter((wave_of[int(d)], RECRUITED if int(k) else NOT_RECRUITED)
                             for d, k in zip(nodes["depth"], nodes["recruits"], strict=True))
@@ -219,8 +216,7 @@ class _Tables:
         lines += [[("r", w, column) for w in wave_keys] for column in (RECRUITED, NOT_RECRUITED)]
         protection = protect_cells(values, lines, threshold)
         if protection.unprotectable:
-            self.notes.append(f"{len(protection.unprotectable)} suppressed cell(s) follow from "
-                              "published totals whatever is suppressed.")
+            self.notes.append(note("unprotectable", n=len(protection.unprotectable)))
         self._values, self._lines, self._protection = values, lines, protection
 
         wave_groups = [ChainGroup(key=key, label=key, total=wave_total[key],
@@ -274,9 +270,8 @@ class _Tables:
         secondary = sum(protection.status[k] == "secondary" for k in keys)
         notes = []
         if primary or secondary:
-            notes.append(f"{primary} count(s) below {self.threshold} shown as <{self.threshold}, "
-                         f"{secondary} more shown as x so that they cannot be worked out from "
-                         "the published totals.")
+            notes.append(note("suppressed", primary=primary, secondary=secondary,
+                              threshold=self.threshold))
         return ChainTable(rows=rows, columns=columns, cells=cells, total=total,
                           suppressed_primary=primary, suppressed_secondary=secondary, notes=notes)
 
@@ -286,14 +281,12 @@ class _Tables:
         notes = []
         index, expected = h.index, (h.expected_same if recruitments else None)
         if index is None:
-            notes.append("No homophily index: no recruitment has both regions known.")
+            notes.append(note("no_homophily"))
         elif _pinned_by_expected(self._values, self._lines, self._protection):
             index, expected = None, None
-            notes.append("The homophily index is withheld: with it, the suppressed recruitments "
-                         "between regions could be worked out.")
+            notes.append(note("homophily_withheld"))
         if self._plan.merged:
-            notes.append("Computed on the regions as shown: recruitments between two merged "
-                         "regions count as within a region.")
+            notes.append(note("homophily_merged"))
         return ChainHomophily(index=index, observed_same=observed, expected_same=expected,
                               recruitments=recruitments,
                               pct_same=self.rule.format(observed, recruitments),
@@ -383,20 +376,15 @@ def _flag_notes(nodes: pd.DataFrame, trees: RecruitmentTrees, without: int) -> l
     notes = []
     unknown = int(nodes["unknown_referrer"].sum())
     if unknown:
-        notes.append(f"{unknown} respondent(s) gave a referrer's code that matches no respondent: "
-                     "they are kept, each as the root of a tree.")
+        notes.append(note("unknown_referrer", n=unknown))
     if trees.cycles:
-        notes.append(f"{len(trees.cycles)} recruitment loop(s) ({int(nodes['in_cycle'].sum())} "
-                     "respondents) were broken at one point each.")
+        notes.append(note("loops", n=len(trees.cycles), members=int(nodes["in_cycle"].sum())))
     shared = int(nodes["shared_code"].sum())
     if shared:
-        notes.append(f"{shared} respondents used a code another respondent also used; the "
-                     "earliest of them counts as the recruiter.")
+        notes.append(note("shared_codes", n=shared))
     mismatched = _wave_mismatches(nodes)
     if mismatched:
-        notes.append(f"{mismatched} respondent(s) were recorded in another wave than their depth "
-                     "in the rebuilt trees; the depth is used.")
+        notes.append(note("wave_mismatch", n=mismatched))
     if without:
-        notes.append(f"{without} included respondent(s) carry no referral code and are not in "
-                     "the chains.")
+        notes.append(note("no_code", n=without))
     return notes

@@ -44,6 +44,7 @@ from consult.results.model import (
     StatTest,
     TestName,
 )
+from consult.results.notes import note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,8 +111,7 @@ def cross_choice(valid: pd.DataFrame, item: Item, applied: frozenset[int], group
     primary, secondary = protection.counts
     notes = _plan_notes(plan, grouping, threshold)
     if protection.unprotectable:
-        notes.append(f"{len(protection.unprotectable)} suppressed cell(s) follow from published "
-                     "totals whatever is suppressed.")
+        notes.append(note("unprotectable", n=len(protection.unprotectable)))
     table = CrossTable(grouping=grouping.name, groups=_groups(plan, grouping, n_applied, n_answered),
                        cells=cells, summaries=summaries, tests=tests, suppressed_primary=primary,
                        suppressed_secondary=secondary, notes=notes)
@@ -223,13 +223,12 @@ def _plan_notes(plan: GroupPlan, grouping: Grouping, threshold: int) -> list[str
         return []
     names = ", ".join(grouping.labels.get(g, g) for g in plan.merged)
     small = ", ".join(grouping.labels.get(g, g) for g in plan.small)
-    return [f"{grouping.other_label} = {names}: {small} had fewer than {threshold} respondents "
-            "here, and no group that small is shown on its own."]
+    return [note("merged_groups", other=grouping.other_label, names=names, small=small,
+                 threshold=threshold, where="here")]
 
 
 def _dropped_note(grouping: Grouping, threshold: int) -> str:
-    return (f"not crossed by {grouping.name}: fewer than two groups of at least {threshold} "
-            "respondents")
+    return note("not_crossed", grouping=grouping.name, threshold=threshold)
 
 
 def _choice_tests(answers: pd.DataFrame, item: Item, grouping: str) -> list[StatTest]:

@@ -40,6 +40,7 @@ from consult.project import Project, Settings
 from consult.questionnaire import Item, ItemType, Questionnaire, load_questionnaire
 from consult.results import Results, write_results
 from consult.results.model import Choice, CrossTable, ItemResult, Provenance
+from consult.results.notes import note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -149,13 +150,12 @@ def _item_result(item: Item, questionnaire: Questionnaire, by_item: Mapping[str,
     outside = frame.loc[~frame["respondent_id"].astype("int64").isin(applied), "respondent_id"]
     notes = []
     if outside.nunique():
-        notes.append(f"{outside.nunique()} answer(s) from respondents the item did not apply to "
-                     "were left out.")
+        notes.append(note("not_applicable", n=outside.nunique()))
     by: dict[str, CrossTable] = {}
     if item.type is ItemType.NUMBER:
         values, unreadable = number_values(frame, applied)
         if unreadable:
-            notes.append(f"{unreadable} answer(s) that are not numbers were left out.")
+            notes.append(note("not_numbers", n=unreadable))
         overall = overall_number(values, len(applied), len(everyone) - len(applied))
         for group in groupings:
             if _skip(item, group, crossed_pairs):
@@ -167,8 +167,7 @@ def _item_result(item: Item, questionnaire: Questionnaire, by_item: Mapping[str,
         inside = frame.loc[frame["respondent_id"].astype("int64").isin(applied), "value"]
         unknown = int((~inside.astype(str).isin(item.choice_codes())).sum())
         if unknown:
-            notes.append(f"{unknown} answer(s) with codes that are not choices of the item were "
-                         "left out.")
+            notes.append(note("not_choices", n=unknown))
         overall = overall_choice(valid, item, len(applied), rule, len(everyone) - len(applied))
         for group in groupings:
             if _skip(item, group, crossed_pairs):

@@ -19,6 +19,7 @@ from consult.analysis.disclosure import protect_cells
 from consult.analysis.percent import PercentRule, share
 from consult.questionnaire import ItemType, Questionnaire
 from consult.results.model import CountRow, CountryRow, Fielding, Sample
+from consult.results.notes import note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,8 +78,7 @@ def describe_sample(respondents: pd.DataFrame, answers: Mapping[str, pd.DataFram
     stamps = respondents["submitted_at"].dropna() if "submitted_at" in respondents else []
     fielding = Fielding(first_submitted_at=_iso(min(stamps)) if len(stamps) else None,
                         last_submitted_at=_iso(max(stamps)) if len(stamps) else None)
-    notes = [f"Regions and profile groups are described in full; groups below {threshold} "
-             "respondents are flagged and merged in crossed tables.", *country_notes]
+    notes = [note("sample_groups", threshold=threshold), *country_notes]
     return Sample(n_included=n, n_countries=int(countries[countries != NOT_STATED].nunique()),
                   n_regions=int(regions[regions != NOT_STATED].nunique()), by_region=by_region,
                   by_country=by_country, by_item=by_item, fielding=fielding,
@@ -130,13 +130,11 @@ def _by_country(countries: pd.Series, regions: pd.Series, region_order: Sequence
     alone = [r for r in region_order if len([k for k in values if k[0] == r]) == 1
              and protection.suppressed(next(k for k in values if k[0] == r))]
     if alone:
-        notes.append(f"{', '.join(_label(r) for r in alone)}: one country only, so its count is "
-                     "the region's count in by_region.")
+        notes.append(note("one_country", regions=", ".join(_label(r) for r in alone)))
     primary, secondary = protection.counts
     if primary or secondary:
-        notes.append(f"Countries: {primary} count(s) below {threshold} shown as <{threshold}, "
-                     f"{secondary} more shown as x so that they cannot be worked out from the "
-                     "region totals.")
+        notes.append(note("countries_suppressed", primary=primary, secondary=secondary,
+                          threshold=threshold))
     return rows, notes
 
 

@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 from consult.report import formats
 from consult.report.figures import HATCHES, MARKERS, PALETTE, Chart, Series
 from consult.report.model import Figure, Sentence, Table, TableRow
+from consult.report.notes import in_language, namer
 from consult.report.refs import Numbering, sentence
 from consult.report.strings import region_name
 from consult.results import Results
@@ -209,7 +210,8 @@ def chain_section(numbering: Numbering, results: Results, lang: str, t: dict[str
             sentences.append(sentence(c["homophily_withheld"], t, lang, cited, pct=pct))
     if chains.composition is not None and chains.longest_chain:
         sentences.append(sentence(c["composition"], t, lang, mix))
-    return ChainSection(True, c["heading"], sentences, figures, table, list(chains.notes))
+    notes = in_language(chains.notes, lang, namer(results, lang, t))
+    return ChainSection(True, c["heading"], sentences, figures, table, notes)
 
 
 # --------------------------------------------------------------------------- sentences
@@ -277,7 +279,7 @@ def _transitions_table(numbering: Numbering, table: ChainTable | None, regions: 
     number = numbering.table()
     return Table(number, f"table-{number}", c["table_transitions"],
                  [c["recruiter_region"], *(regions[col.key] for col in table.columns)], rows,
-                 notes=list(table.notes))
+                 notes=in_language(table.notes, lang, lambda name: region_name(name, lang)))
 
 
 # --------------------------------------------------------------------------- figures

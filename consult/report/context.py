@@ -44,6 +44,7 @@ from consult.report.model import (
     Table,
     TableRow,
 )
+from consult.report.notes import in_language, namer
 from consult.report.practices import domain_note, practice_origin, practices, synthesis
 from consult.report.refs import Numbering, sentence
 from consult.report.sections import domain_section
@@ -206,7 +207,7 @@ def _sample(results: Results, lang: str, t: dict[str, str]) -> SampleInfo:
         exclusions=dict(s.exclusions),
         exclusions_text=(t["exclusions"].format(list=formats.join_list(reasons, lang))
                          if reasons else t["exclusions_none"]),
-        threshold=threshold, notes=list(s.notes),
+        threshold=threshold, notes=in_language(s.notes, lang, namer(results, lang, t)),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from consult.report import formats
 from consult.report.model import Table, TableRow
+from consult.report.notes import in_language, namer
 from consult.report.refs import Numbering
 from consult.report.strings import region_name
 from consult.results import ItemResult, Results
@@ -28,7 +29,7 @@ def item_tables(numbering: Numbering, item: ItemResult, results: Results, lang: 
         tables.append(Table(number, f"table-{number}", title,
                             *_cross_rows(item, cross, results, labels, lang, t),
                             tests=[apa(test, labels, lang, t) for test in cross.tests],
-                            notes=list(cross.notes)))
+                            notes=in_language(cross.notes, lang, namer(results, lang, t))))
     return tables
 
 
@@ -53,7 +54,7 @@ def number_tables(numbering: Numbering, item: ItemResult, results: Results, lang
         title = t["item_number"].format(question=question,
                                         grouping=t.get("grouping_" + grouping, grouping))
         tables.append(Table(number, f"table-{number}", title, header, rows,
-                            notes=list(cross.notes)))
+                            notes=in_language(cross.notes, lang, namer(results, lang, t))))
     return tables
 
 
@@ -75,7 +76,7 @@ def overall_table(numbering: Numbering, item: ItemResult, lang: str, t: dict[str
     return Table(number, f"table-{number}",
                  t["item_overall"].format(question=item_label(item, lang)) + f", N = {n}",
                  [t["answer"], t["count"], t["pct_answered"], t["ci"]], rows,
-                 notes=list(item.overall.notes))
+                 notes=in_language(item.overall.notes, lang, lambda name: region_name(name, lang)))
 
 
 def apa(test: StatTest, labels: dict[str, str], lang: str, t: dict[str, str]) -> str:
