@@ -189,12 +189,19 @@ class RowConverter:
         has_choices = item.type.has_choices
         result: list[tuple[AnswerRecord, ...]] = [empty] * n
         pieces: list[str] = [""] * n
+        # A country resolved once is the same on every row (one that is not is
+        # looked up again, so that each of its rows is reported).
+        by_country: dict[tuple[tuple[str, str], ...], tuple[str, tuple[AnswerRecord, ...], str]] = {}
         for r in range(n):
-            found = values[r]
+            key = found = values[r]
             other_text = others[r]
-            if other_text is None and not is_country:
-                result[r], pieces[r] = shared.get(found) or records_of(found)
-                continue
+            if other_text is None:
+                if not is_country:
+                    result[r], pieces[r] = shared.get(found) or records_of(found)
+                    continue
+                if (known := by_country.get(found)) is not None:
+                    countries[r], result[r], pieces[r] = known
+                    continue
             if not found:
                 if not (other_text and has_choices):
                     continue
@@ -211,6 +218,8 @@ class RowConverter:
                 found = (*found, (OTHER_CODE, plan.other_name or ""))
             result[r] = self._records(item, found, other_text, codes)
             pieces[r] = _pieces(result[r])
+            if is_country and other_text is None:
+                by_country[key] = (found[0][0], result[r], pieces[r])
         return result, pieces
 
     def _column_values(self, plan: _Plan, cells: list[tuple[str, ...]],
