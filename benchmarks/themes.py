@@ -621,12 +621,14 @@ def _fit(texts_path: str, cache: str) -> None:
     """One timed fit in this (fresh) process; prints what the speed table needs."""
     start = time.perf_counter()
     from consult.analysis.text.embed import MiniLMEmbedder
+    from consult.analysis.text.preprocess import TextCache
     from consult.analysis.text.themes import fit_themes
 
     texts = json.loads(Path(texts_path).read_text(encoding="utf-8"))
     embedder = MiniLMEmbedder(cache_dir=Path(cache))
+    # As consult themes fit does: embeddings, units and lemmas cached in the project.
     fit_start = time.perf_counter()
-    fit = fit_themes(texts, embedder)
+    fit = fit_themes(texts, embedder, text_cache=TextCache(Path(cache) / "text"))
     done = time.perf_counter()
     units = fit.settings["n_units"]
     distinct = len({u.text for u in fit.units})

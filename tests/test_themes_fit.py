@@ -285,3 +285,46 @@ def test_themes_settings_problems_are_named(project: Project) -> None:
     result = runner.invoke(app, ["--project", str(project.root), "themes", "code", "acc_practice"])
     assert result.exit_code == 1
     assert "[themes] codebook" in result.stderr
+
+
+def test_text_cache_gives_the_same_units_and_lemmas_and_skips_spacy_on_rerun(
+        tmp_path: Path, accommodation: list[tuple[str, list[str]]]) -> None:
+    from consult.analysis.text.preprocess import TextCache, content_lemmas, split_units
+
+    texts = [t for t, _ in accommodation] + ["Dr. Smith said: train staff; e.g. twice a year."]
+    languages = ["en"] * (len(texts) - 1) + ["fr"]
+    first = TextCache(tmp_path / "text")
+    units = first.split_units(texts, languages)
+    assert units == split_units(texts, languages) and first.hits == 0
+    flat = [u for us in units for u in us]
+    lemmas = first.content_lemmas(flat, None, ["staff"], gaps=True)
+    assert lemmas == content_lemmas(flat, None, ["staff"], gaps=True)
+
+    again = TextCache(tmp_path / "text")
+    assert again.split_units(texts, languages) == units
+    assert again.content_lemmas(flat, None, ["staff"], gaps=True) == lemmas
+    assert again.hits == len(texts) + len(flat)
+    # The same text in another language, or other stop words, is computed afresh.
+    other = TextCache(tmp_path / "text")
+    assert other.content_lemmas(flat, None, ["train"], gaps=True) == content_lemmas(
+        flat, None, ["train"], gaps=True)
+    assert other.split_units(texts[:1], ["fr"]) == split_units(texts[:1], ["fr"])
+    assert other.hits == 0
+    # A damaged file is only a slower run.
+    for path in (tmp_path / "text").glob("*.json"):
+        path.write_text("{not json", encoding="utf-8")
+    damaged = TextCache(tmp_path / "text")
+    assert damaged.split_units(texts, languages) == units and damaged.hits == 0
+
+
+def test_a_fit_with_the_text_cache_equals_one_without(
+        tmp_path: Path, embedder: MiniLMEmbedder,
+        accommodation: list[tuple[str, list[str]]]) -> None:
+    from consult.analysis.text.preprocess import TextCache
+
+    texts = [t for t, _ in accommodation]
+    plain = fit_themes(texts, embedder)
+    cached = fit_themes(texts, embedder, text_cache=TextCache(tmp_path / "text"))
+    again = fit_themes(texts, embedder, text_cache=TextCache(tmp_path / "text"))
+    assert plain.assignments == cached.assignments == again.assignments
+    assert [t.keywords for t in plain.themes] == [t.keywords for t in again.themes]

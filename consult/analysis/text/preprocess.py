@@ -293,3 +293,84 @@ def _stop_words(language: str) -> frozenset[str]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return frozenset(w.lower() for w in getattr(module, "STOP_WORDS", ()))
+
+
+class TextCache:
+    """Units and lemmas of texts already prepared, kept on disk so that re-runs skip spaCy.
+
+    Like the embedding cache (:mod:`consult.analysis.text.embed`), entries are
+    keyed by the SHA-256 of what they were computed from: the text and its
+    language for units; also the stop words and ``gaps`` for lemmas. The files
+    carry consult's version, so a new version computes everything afresh; the
+    folder (``.consult/text/`` in a project) can be deleted at any time.
+    ``folder=None`` keeps nothing.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.hits = 0
+        """Texts found in the cache so far."""
+
+    def split_units(self, texts: Sequence[str],
+                    languages: Sequence[str] | None = None) -> list[list[str]]:
+        """:func:`split_units`, computing only the texts not cached."""
+        found = self._fetch("units", texts, languages, split_units)
+        return [list(units) for units in found]
+
+    def content_lemmas(self, texts: Sequence[str], languages: Sequence[str] | None = None,
+                       stop_words: Sequence[str] = (), *, gaps: bool = False) -> list[str]:
+        """:func:`content_lemmas`, computing only the texts not cached."""
+        import hashlib
+
+        words = "\n".join(sorted({w.lower() for w in stop_words}))
+        salt = hashlib.sha256(f"{gaps}\n{words}".encode()).hexdigest()[:16]
+
+        def compute(missing: Sequence[str], langs: Sequence[str] | None) -> list[str]:
+            return content_lemmas(missing, langs, stop_words, gaps=gaps)
+
+        return [str(x) for x in self._fetch(f"lemmas-{salt}", texts, languages, compute)]
+
+    def _fetch(self, kind: str, texts: Sequence[str], languages: Sequence[str] | None,
+               compute: Any) -> list[Any]:
+        import hashlib
+
+        langs = list(languages) if languages is not None else ["en"] * len(texts)
+        keys = [hashlib.sha256(f"{lang}\0{text}".encode()).hexdigest()
+                for text, lang in zip(texts, langs, strict=True)]
+        stored = self._read(kind)
+        missing = {k: i for i, k in enumerate(keys) if k not in stored}
+        self.hits += sum(k in stored for k in keys)
+        if missing:
+            order = list(missing.values())
+            fresh = compute([texts[i] for i in order], [langs[i] for i in order])
+            stored.update(zip(missing, fresh, strict=True))
+            self._write(kind, stored)
+        return [stored[k] for k in keys]
+
+    def _path(self, kind: str) -> Path | None:
+        from consult import __version__
+
+        return None if self.folder is None else self.folder / f"{kind}-{__version__}.json"
+
+    def _read(self, kind: str) -> dict[str, Any]:
+        import json
+
+        path = self._path(kind)
+        if path is None or not path.is_file():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # a damaged cache is only a slower run
+        return data if isinstance(data, dict) else {}
+
+    def _write(self, kind: str, stored: dict[str, Any]) -> None:
+        import json
+
+        path = self._path(kind)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+        partial.replace(path)  # never leave a half-written file where a reader looks

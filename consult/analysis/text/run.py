@@ -37,7 +37,7 @@ from consult.analysis.text.embed import Embedder, MiniLMEmbedder
 from consult.analysis.text.export import UNITS_FOLDER, UnitThemes, write_units
 from consult.analysis.text.matching import MATCH_THRESHOLD, CuratedFit, Pinned, curate
 from consult.analysis.text.practices import rank_best_practices
-from consult.analysis.text.preprocess import Answer, prepare
+from consult.analysis.text.preprocess import Answer, TextCache, prepare
 from consult.analysis.text.redact import redact
 from consult.analysis.text.themes import (
     DEFAULT_MARGIN,
@@ -62,6 +62,8 @@ from consult.results.themes import (
 if TYPE_CHECKING:
     import pandas as pd
 
+# Units and lemmas of answers already prepared, under the project's .consult/ (TextCache).
+TEXT_CACHE = "text"
 THEMES_CSV = "themes.csv"
 CSV_COLUMNS = ("respondent", "item", "theme", "label", "score", "rank")
 MAX_QUOTES = 3
@@ -158,7 +160,8 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
         human = human_coding(project.root, item.id, prepared.units, codes)  # coding/ sheets
         issues += human.issues
         fit = fit_themes(unit_texts, embedder, codebook=human.codebook, threshold=threshold,
-                         margin=margin, stop_words=stop_words)
+                         margin=margin, stop_words=stop_words,
+                         text_cache=TextCache(project.cache_dir / TEXT_CACHE))
         fit = human.apply(fit, embedder)
         curated = curate(item.id, fit, unit_texts, curation, embedder,
                          threshold=match_threshold, taken_ids={p.id for p in proposals})

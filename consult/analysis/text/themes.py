@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from consult.analysis.text.preprocess import TextCache
+
     Matrix = npt.NDArray[np.float32]
 
 # Chosen on the benchmarks (human-coded proctoring and gambling questions, and the
@@ -119,7 +121,8 @@ def fit_themes(texts: Sequence[str], embedder: Embedder, *, codebook: Sequence[C
                min_similarity: float = DEFAULT_MIN_SIMILARITY,
                stop_words: Sequence[str] = DOMAIN_STOP_WORDS, units: UnitKind = "sentences",
                min_share: float = DEFAULT_MIN_SHARE, seed: int = DEFAULT_SEED,
-               languages: Sequence[str] | None = None) -> ThemeFit:
+               languages: Sequence[str] | None = None,
+               text_cache: TextCache | None = None) -> ThemeFit:
     """Themes of ``texts``: codebook codes when a codebook is given, discovered themes otherwise.
 
     Parameters
@@ -134,6 +137,9 @@ def fit_themes(texts: Sequence[str], embedder: Embedder, *, codebook: Sequence[C
         answers); 0 lets a theme rest on a single answer.
     languages
         ISO 639-1 code of each text, for sentence rules and lemmas (default: English).
+    text_cache
+        Where units and lemmas of texts seen before are kept (a project's
+        ``.consult/text/``); none by default.
     """
     import numpy as np
 
@@ -147,13 +153,16 @@ def fit_themes(texts: Sequence[str], embedder: Embedder, *, codebook: Sequence[C
         raise ValueError("languages must have one entry per text")
     if units not in ("sentences", "answers"):
         raise ValueError(f"units must be 'sentences' or 'answers', not {units!r}")
-    from consult.analysis.text.preprocess import content_lemmas, split_units
+    from consult.analysis.text.preprocess import TextCache
 
-    pieces = split_units(texts, languages) if units == "sentences" else [[t] for t in texts]
+    cache = text_cache or TextCache(None)
+    pieces = (cache.split_units(texts, languages) if units == "sentences"
+              else [[t] for t in texts])
     unit_list = tuple(Unit(i, p) for i, ps in enumerate(pieces) for p in ps)
     unit_languages = [languages[u.answer] for u in unit_list] if languages is not None else None
     vectors = _normalise(embedder.embed([u.text for u in unit_list]))
-    lemmas = content_lemmas([u.text for u in unit_list], unit_languages, stop_words, gaps=True)
+    lemmas = cache.content_lemmas([u.text for u in unit_list], unit_languages, stop_words,
+                                  gaps=True)
     min_support = max(2, math.ceil(min_share * len(texts))) if min_share > 0 else 1
     settings |= {"min_support": min_support, "n_units": len(unit_list)}
     work = _Work(texts=texts, units=unit_list, vectors=vectors, lemmas=lemmas,
