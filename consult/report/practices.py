@@ -179,12 +179,26 @@ def _role_words(results: Results, lang: str) -> dict[str, str]:
     return words
 
 
+# The words results.json's attributions use for merged or unnamed groups, per language.
+ATTRIBUTION_WORDS = {
+    "fr": {"Other regions": "Autres régions", "other roles": "autres rôles",
+           "Respondent": "Répondant", "Region not stated": "Région non précisée",
+           "role not stated": "rôle non précisé"},
+}
+
+
 def _attribution(attribution: str, roles: dict[str, str], lang: str) -> str:
-    """"Region, role" with both parts in ``lang``."""
+    """"Region, role", "Region", "Role" or "Respondent" with every part in ``lang``."""
+    words = ATTRIBUTION_WORDS.get(lang, {})
     region, sep, role = attribution.rpartition(", ")
     if not sep:
-        return region_name(attribution, lang)
-    return f"{region_name(region, lang)}, {roles.get(role, role)}"
+        alone = attribution[:1].lower() + attribution[1:]
+        if alone in roles or alone in words:
+            word = roles.get(alone) or words[alone]
+            return word[:1].upper() + word[1:]
+        return words.get(attribution) or region_name(attribution, lang)
+    return (f"{words.get(region) or region_name(region, lang)}, "
+            f"{roles.get(role) or words.get(role, role)}")
 
 
 def _figure(numbering: Numbering, shown: list[Practice], lang: str, t: dict[str, str], *,

@@ -33,7 +33,10 @@ class Quote(_Model):
 
     text: str = Field(description="Redacted: e-mail addresses, phone numbers, titled names, "
                                   "named institutions and places are `[redacted]`.")
-    attribution: str = Field(description="`Region, role` (e.g. `Oceania, custodial`).")
+    attribution: str = Field(description=(
+        "`Region, role` (e.g. `Oceania, custodial`); small groups merged as in the tables "
+        "(`Other regions`, `other roles`), the role left out where a region holds a small "
+        "role, `Respondent` when nothing can be named."))
 
 
 class ThemeResult(_Model):

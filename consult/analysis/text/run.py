@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from consult.analysis.data import NOT_STATED, Grouping, data_sha256, grouping
-from consult.analysis.disclosure import protect_cells
+from consult.analysis.disclosure import merge_small_groups, protect_cells
 from consult.analysis.text.coding import find_codebook, human_coding
 from consult.analysis.text.curation import (
     PROPOSED_FILE,
@@ -249,13 +251,69 @@ class _People:
     threshold: int
 
     def attribution(self, person: int) -> str:
-        """"Region, role" (or the region alone when the questionnaire has no role)."""
-        region = self.region
-        where = region.labels.get(str(region.of.get(person, NOT_STATED)), "Region not stated")
-        if self.role is None:
-            return where
-        code = str(self.role.of.get(person, NOT_STATED))
-        return f"{where}, {self.role.labels.get(code, code).split(' (')[0].lower()}"
+        """How a quote of ``person`` is attributed (:func:`attributions`)."""
+        return self._attributions.get(person, ANONYMOUS)
+
+    @cached_property
+    def _attributions(self) -> dict[int, str]:
+        return attributions(self.region, self.role, self.threshold)
+
+
+# Who said it, when neither region nor role can be named.
+ANONYMOUS = "Respondent"
+
+
+def attributions(region: Grouping, role: Grouping | None, threshold: int) -> dict[int, str]:
+    """Each respondent's quote attribution: "Region, role", never naming a small group.
+
+    Regions and roles with fewer than ``threshold`` included respondents are
+    merged as the crossed tables merge them (:func:`merge_small_groups`):
+    "Other regions", "other roles". When a region and a role together hold
+    fewer than ``threshold`` respondents, no quote from that region names a
+    role (so that a missing role tells nothing); when everyone
+    falls in one merged group, the region is (a quote is then "Custodial" or,
+    with neither, "Respondent"). A quote never narrows its author down to a
+    group smaller than any table would show.
+    """
+    people = [int(p) for p in region.of.index]
+    where = _shown_groups(region, people, threshold, "Other regions", "Region not stated")
+    what = (_shown_groups(role, people, threshold, "other roles", "role not stated", short=True)
+            if role is not None else {})
+    pairs = Counter((where.get(p), what.get(p)) for p in people)
+    # A region holding a small pair shows no role at all: were the role left out only for
+    # the small pair, "Region" alone would tell which role they have.
+    roleless = {place for (place, job), n in pairs.items()
+                if place is not None and job is not None and n < threshold}
+    found = {}
+    for p in people:
+        place, job = where.get(p), what.get(p)
+        if place in roleless:
+            job = None
+        parts = [x for x in (place, job) if x is not None]
+        if len(parts) == 1 and parts[0] == job:
+            parts = [job[:1].upper() + job[1:]]
+        found[p] = ", ".join(parts) or ANONYMOUS
+    return found
+
+
+def _shown_groups(group: Grouping, people: Sequence[int], threshold: int, other: str,
+                  unstated: str, *, short: bool = False) -> dict[int, str]:
+    """Person → the group's label as published, small groups merged; none when all merge."""
+    codes = {p: str(group.of.get(p, NOT_STATED)) for p in people}
+    sizes = Counter(codes.values())
+    order = [g for g in group.order if g in sizes] + sorted(g for g in sizes
+                                                           if g not in group.order)
+    plan = merge_small_groups({g: sizes[g] for g in order}, threshold)
+    if plan.dropped:
+        return {}
+
+    def label(code: str) -> str:
+        if code in plan.merged:
+            return other
+        text = group.labels.get(code, unstated if code == NOT_STATED else code)
+        return text.split(" (")[0].lower() if short else text
+
+    return {p: label(code) for p, code in codes.items()}
 
 
 def _item_themes(item_id: str, settings: dict[str, Any], curated: CuratedFit,
