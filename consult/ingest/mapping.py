@@ -15,6 +15,7 @@ import functools
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from consult.errors import ConsultError
+from consult.errors import ConsultError, Issue, ValidationFailed
 from consult.ingest.sources.base import SourceTable
 from consult.questionnaire import Item, ItemType, Questionnaire
 from consult.questionnaire.model import OTHER_CODE
@@ -62,6 +63,8 @@ class Mapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     referral_code: str | None = None
     referred_by: str | None = None
+    reviewed: bool = True
+    """False for a draft nobody has accepted yet (the file says ``reviewed: false``)."""
 
     def for_item(self, item_id: str) -> list[QuestionMapping]:
         """The platform questions mapped to ``item_id``."""
@@ -164,46 +167,106 @@ def save_mapping(mapping: Mapping, path: Path, source: Path) -> Path:
     return path
 
 
+MAPPING_KEYS = ("format", "questionnaire", "reviewed", "referral_code", "referred_by",
+                "questions", "values")
+"""The top-level keys of a mapping file."""
+ENTRY_KEYS = ("item", "how", "confidence", "columns", "text", "choices", "candidates")
+"""The keys of one question's entry."""
+
+
 def load_mapping(path: Path, questionnaire: Questionnaire) -> Mapping:
-    """Read a reviewed mapping; unknown items or codes are errors naming the entry."""
+    """Read a mapping; every problem (an unknown key, item or code) is reported with its entry.
+
+    Raises :class:`~consult.errors.ValidationFailed` listing each problem, so
+    that a typo never silently drops a question or stores an invalid code.
+    """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConsultError(f"{path}: cannot read the mapping ({exc})") from None
+    except OSError as exc:
+        raise ConsultError(f"{path}: cannot read the mapping ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        reason = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConsultError(f"{path}{where}: the mapping is not valid YAML ({reason}); fix it, "
+                           "or delete the file to have consult ingest draft a new one") from None
     if not isinstance(data, dict) or not isinstance(data.get("questions"), dict):
         raise ConsultError(f"{path}: not a consult mapping (no 'questions'); delete it to have "
                            "consult ingest draft a new one")
+    issues: list[Issue] = []
+
+    def problem(where: str, message: str, hint: str = "") -> None:
+        issues.append(Issue("mapping", message, file=str(path), where=where, hint=hint))
+
+    _unknown_keys(data, MAPPING_KEYS, "", problem)
+    reviewed = data.get("reviewed", True)
+    if not isinstance(reviewed, bool):
+        problem("reviewed", f"{reviewed!r} is not true or false",
+                "Write reviewed: true once every entry is checked.")
+        reviewed = False
     known = {item.id: item for item in questionnaire.items()}
     questions: dict[str, QuestionMapping] = {}
     for key, entry in data["questions"].items():
-        entry = entry or {}
+        where = f"questions.{key}"
+        if entry is None:
+            entry = {}
+        if not isinstance(entry, dict):
+            problem(where, f"{entry!r} is not an entry",
+                    f"Write it as {{item: ITEM, columns: [{key}]}} (docs/mapping.md).")
+            continue
+        _unknown_keys(entry, ENTRY_KEYS, where + ".", problem)
         item_id = entry.get("item")
         if item_id is not None and item_id not in known:
             close = difflib.get_close_matches(str(item_id), list(known), n=3)
-            raise ConsultError(f"{path}: questions.{key}.item: {item_id!r} is not an item of the "
-                               f"questionnaire" + (f" (did you mean {', '.join(close)}?)"
-                                                   if close else ""))
+            problem(where + ".item", f"{item_id!r} is not an item of the questionnaire",
+                    f"Did you mean {', '.join(close)}?" if close
+                    else "Set it to an item id (consult questionnaire show), or null to ignore "
+                    "the question.")
+            item_id = None
+        columns = entry.get("columns") or []
+        if not isinstance(columns, list):
+            columns = [columns]
         choices = {str(k): str(v) for k, v in (entry.get("choices") or {}).items()}
         if item_id is not None:
             valid = known[item_id].choice_codes()
             for choice_key, code in choices.items():
                 if code not in valid:
-                    raise ConsultError(f"{path}: questions.{key}.choices.{choice_key}: {code!r} is "
-                                       f"not a choice of {item_id} (valid: {', '.join(valid)})")
+                    problem(f"{where}.choices.{choice_key}",
+                            f"{code!r} is not a choice of {item_id}", _did_you_mean(code, valid))
+            if not columns:
+                problem(where + ".columns", f"no columns for item {item_id}",
+                        f"List the file's columns of {key}, e.g. columns: [{key}].")
+        confidence = entry.get("confidence", 1.0)
         questions[str(key)] = QuestionMapping(
-            question=str(key), columns=[str(c) for c in entry.get("columns") or []],
+            question=str(key), columns=[str(c) for c in columns],
             item=item_id, how=str(entry.get("how", "manual")),
-            confidence=1.0 if item_id else 0.0,  # reviewed: taken as decided
-            choices=choices, text=str(entry.get("text", "")))
-    values = {str(item): {str(k): str(v) for k, v in (recode or {}).items()}
-              for item, recode in (data.get("values") or {}).items()}
-    for item_id in values:
+            # A reviewed entry is taken as decided; a draft keeps its confidence.
+            confidence=(1.0 if item_id else 0.0) if reviewed
+            else float(confidence) if isinstance(confidence, int | float) else 0.0,
+            choices=choices, text=str(entry.get("text", "") or ""))
+    values: dict[str, dict[str, str]] = {}
+    for item_id, recode in (data.get("values") or {}).items():
+        where = f"values.{item_id}"
         if item_id not in known:
-            raise ConsultError(f"{path}: values.{item_id}: not an item of the questionnaire")
+            close = difflib.get_close_matches(str(item_id), list(known), n=3)
+            problem(where, f"{item_id!r} is not an item of the questionnaire",
+                    f"Did you mean {', '.join(close)}?" if close else "")
+            continue
+        if not isinstance(recode, dict):
+            problem(where, "not a list of recodings",
+                    f"Write it as {item_id}: {{'value in the file': CODE}}.")
+            continue
+        values[str(item_id)] = {str(k): str(v) for k, v in recode.items()}
+        for raw, code in values[str(item_id)].items():
+            message, hint = _bad_recode(known[item_id], code)
+            if message:
+                problem(f"{where}.{raw}", message, hint)
+    if issues:
+        raise ValidationFailed(f"{path}: the mapping has errors; nothing was ingested", issues)
     return Mapping(format=str(data.get("format", "")),
                    questionnaire=str(data.get("questionnaire", "")), questions=questions,
                    values=values, referral_code=data.get("referral_code"),
-                   referred_by=data.get("referred_by"))
+                   referred_by=data.get("referred_by"), reviewed=reviewed)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -221,6 +284,40 @@ def compact(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _unknown_keys(entry: dict[Any, Any], allowed: tuple[str, ...], prefix: str,
+                  problem: Callable[[str, str, str], None]) -> None:
+    for key in entry:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
+            problem(f"{prefix}{key}", f"unknown key {key!r}",
+                    f"Did you mean {close[0]}?" if close else f"Use {', '.join(allowed)}.")
+
+
+def _did_you_mean(code: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(code, valid, n=3)
+    return (f"Did you mean {', '.join(close)}? " if close else "") + f"Valid: {', '.join(valid)}."
+
+
+def _bad_recode(item: Item, code: str) -> tuple[str, str]:
+    """What is wrong with recoding a value of ``item`` to ``code`` (empty when nothing)."""
+    if item.type.has_choices:
+        valid = item.choice_codes()
+        if code in valid:
+            return "", ""
+        return f"{code!r} is not a choice of {item.id}", _did_you_mean(code, valid)
+    if item.type is ItemType.COUNTRY:
+        from consult.regions import country_name, to_iso3
+
+        if re.fullmatch(r"[A-Z]{3}", code) and country_name(code) != code:
+            return "", ""
+        iso3 = to_iso3(code)
+        return (f"{code!r} is not an ISO 3166 alpha-3 country code",
+                f"Write {iso3}." if iso3 and iso3 != code
+                else "Write the country's three-letter code, such as GBR.")
+    return (f"{item.id} is a {item.type.value} item: values recode only choice and country "
+            "items", "Remove this recoding.")
 
 
 def _question_groups(table: SourceTable) -> dict[str, list[int]]:

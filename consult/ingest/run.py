@@ -24,6 +24,7 @@ from consult.ingest.convert import (
     legacy_fingerprint,
 )
 from consult.ingest.mapping import Mapping, draft_mapping, load_mapping, save_mapping
+from consult.ingest.mapping_fit import check_columns
 from consult.ingest.sources import READERS, SourceReader, reader
 from consult.ingest.sources.text import sniff_delimiter
 from consult.project import Project
@@ -101,6 +102,7 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
     result.mapping_path = mapping_file
     if mapping_file.is_file():
         mapping = load_mapping(mapping_file, questionnaire)
+        check_columns(mapping, table, mapping_file)
     else:
         mapping = draft_mapping(table, questionnaire)
         _check_same_survey(mapping, questionnaire, path)

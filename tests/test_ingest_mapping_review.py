@@ -1,0 +1,133 @@
+"""A reviewed mapping is read strictly: a typo in it is an error naming the entry, never lost data."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from consult.cli.main import app
+from consult.project import Project, init_project
+from consult.questionnaire import load_questionnaire
+from consult.store import open_store
+from consult.synth import SynthConsultation, generate
+from consult.synth.exports import writer
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def consultation() -> SynthConsultation:
+    from consult.resources import shipped_questionnaires
+
+    return generate(load_questionnaire(shipped_questionnaires()["r361"]), 20, seed=5)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return init_project(tmp_path / "p")
+
+
+def ingest(project: Project, path: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--project", str(project.root), "ingest", str(path), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def accepted(project: Project, consultation: SynthConsultation) -> tuple[Path, Path]:
+    """A Qualtrics export and its mapping, drafted and accepted; nothing stored yet."""
+    path = writer("qualtrics")(consultation, project.root / "export.csv")
+    other = init_project(project.root.parent / "draft")
+    code, stdout, stderr = ingest(other, path, "--accept-mapping")
+    assert code == 0, stdout + stderr
+    mapping = project.root / "mapping" / "qualtrics.yaml"
+    mapping.parent.mkdir(exist_ok=True)
+    mapping.write_text((other.root / "mapping" / "qualtrics.yaml").read_text(encoding="utf-8"),
+                       encoding="utf-8")
+    return path, mapping
+
+
+def edit(mapping: Path, change: object) -> None:
+    data = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    change(data)  # type: ignore[operator]
+    mapping.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def key_of(mapping: Path, item: str) -> str:
+    data = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    return next(k for k, e in data["questions"].items() if e["item"] == item)
+
+
+def stored_rows(project: Project) -> int:
+    with open_store(project.database_url) as store:
+        return store.counts()["respondents"]
+
+
+def one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_an_unknown_key_in_an_entry_is_an_error_with_a_suggestion(
+        project: Project, consultation: SynthConsultation) -> None:
+    path, mapping = accepted(project, consultation)
+    role = key_of(mapping, "role")
+    edit(mapping, lambda d: d["questions"][role].update(itme=d["questions"][role].pop("item")))
+    code, _, stderr = ingest(project, path)
+    assert code == 1
+    assert f"{mapping} (questions.{role}.itme): unknown key 'itme' Did you mean item?" in \
+        one_line(stderr)
+    assert "nothing was ingested" in stderr and "Traceback" not in stderr
+    assert stored_rows(project) == 0
+
+
+def test_a_column_the_file_lacks_is_an_error_naming_the_entry(
+        project: Project, consultation: SynthConsultation) -> None:
+    path, mapping = accepted(project, consultation)
+    country = key_of(mapping, "country")
+    column = yaml.safe_load(mapping.read_text(encoding="utf-8"))["questions"][country]["columns"][0]
+    edit(mapping, lambda d: d["questions"][country].update(columns=[column + "x"]))
+    code, _, stderr = ingest(project, path)
+    assert code == 1
+    assert (f"{mapping} (questions.{country}.columns): column '{column}x' is not in export.csv "
+            f"Did you mean {column}") in one_line(stderr)
+    assert stored_rows(project) == 0
+
+
+def test_a_recode_to_a_code_that_does_not_exist_is_an_error(
+        project: Project, consultation: SynthConsultation) -> None:
+    path, mapping = accepted(project, consultation)
+    edit(mapping, lambda d: d.update(values={
+        "role": {"Custodial (institutional)": "custodail"}, "country": {"Narnia": "Narnia"},
+        "experience_years": {"many": "30"}}))
+    code, _, stderr = ingest(project, path)
+    assert code == 1
+    text = one_line(stderr)
+    assert (f"{mapping} (values.role.Custodial (institutional)): 'custodail' is not a choice of "
+            "role Did you mean custodial?") in text
+    assert "(values.country.Narnia): 'Narnia' is not an ISO 3166 alpha-3 country code" in text
+    assert ("(values.experience_years.many): experience_years is a number item: values recode "
+            "only choice and country items") in text
+    assert stored_rows(project) == 0
+
+
+def test_a_valid_recode_and_a_valid_country_code_are_taken(
+        project: Project, consultation: SynthConsultation) -> None:
+    path, mapping = accepted(project, consultation)
+    edit(mapping, lambda d: d.update(values={"role": {"Institution": "custodial"},
+                                             "country": {"Narnia": "GBR"}}))
+    code, stdout, stderr = ingest(project, path)
+    assert code == 0, stdout + stderr
+    assert stored_rows(project) > 0
+
+
+def test_a_yaml_syntax_error_is_one_line_with_its_line(
+        project: Project, consultation: SynthConsultation) -> None:
+    path, mapping = accepted(project, consultation)
+    mapping.write_text(mapping.read_text(encoding="utf-8") + "values: {role: [\n",
+                       encoding="utf-8")
+    code, _, stderr = ingest(project, path)
+    assert code == 1
+    assert re.match(rf"Error: {re.escape(str(mapping))}, line \d+: the mapping is not valid YAML",
+                    stderr.replace("\n", ""))
