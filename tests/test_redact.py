@@ -49,6 +49,13 @@ from consult.analysis.text.themes import fit_themes
     ("or j.doe at csc-scc.gc.ca today", "or [redacted] today"),
     ("call 5550142ext 3", "call [redacted]ext 3"),
     ("+44 (0)20 7946 0958", "[redacted]"),
+    # Spelled-out addresses, web addresses and handles (found by a new-user audit).
+    ("write to moshe dot cohen at ips dot gov dot il for details",
+     "write to [redacted] for details"),
+    ("or jdoe at example dot org", "or [redacted]"),
+    ("See linkedin.com/in/jdoe-corrections or @jdoe_corr.", "See [redacted] or [redacted]."),
+    ("Visit https://www.example.org/programs?id=3, or www.justice.example.org.",
+     "Visit [redacted], or [redacted]."),
     # What must stay.
     ("Officers should be trained.", "Officers should be trained."),
     ("We had 3 units in 2014 and 12 staff.", "We had 3 units in 2014 and 12 staff."),
@@ -60,6 +67,9 @@ from consult.analysis.text.themes import fit_themes
      "Training programs in prison work; Maximum Security Prisons too."),
     ("The Director General of programs agreed.", "The Director General of programs agreed."),
     ("Staff Training in every prison", "Staff Training in every prison"),
+    ("We looked at it dot by dot, e.g. twice.", "We looked at it dot by dot, e.g. twice."),
+    ("Staff at HQ meet at 9.30 daily; see section 4.2/b.",
+     "Staff at HQ meet at 9.30 daily; see section 4.2/b."),
 ])
 def test_redaction(text: str, expected: str) -> None:
     assert redact(text) == expected

@@ -4,7 +4,10 @@ Patterns and word lists, not a trained model: spaCy's small models tag e-mail
 addresses as organisations and phone numbers as dates (../shared/STACK.md),
 and no trained pipeline is installed. What is replaced by ``[redacted]``:
 
-- **e-mail addresses**, also written ``name [at] host [dot] org`` or ``name at host.org``;
+- **e-mail addresses**, also written ``name [at] host [dot] org``, ``name at host.org``
+  or ``name dot surname at host dot org``;
+- **web addresses** (``https://…``, ``www.…``, ``host.org/path``, ``office.gov``) and
+  **handles** (``@name``);
 - **phone numbers**: seven or more digits grouped by spaces, dots, dashes or
   brackets, with an optional ``+`` (a year range such as ``2010-2015`` is kept);
 - **names after a title** ("Officer Smith", "Dr J. Okafor", "Mme Tremblay"): the title stays;
@@ -44,6 +47,24 @@ _OBFUSCATED_EMAIL = re.compile(
     rf"(?:\s*(?:\.|{_OPEN}\s*(?:dot|point)\s*{_CLOSE})\s*[\w-]+)+"
     r"|[\w.+-]+\s+at\s+[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?![\w@-])(?!\.\w)",
     re.IGNORECASE)
+# Spelled out with words alone: "moshe dot cohen at ips dot gov dot il", "jdoe at example
+# dot org". The address must end in a generic top-level domain, or in a country code after
+# two dots, so that "looked at it dot by dot" stays.
+_DOT = r"\s+(?:dot|point)\s+"
+_GENERIC_TLD = r"(?:com|org|net|gov|edu|int|mil|info)"
+_SPELLED_EMAIL = re.compile(
+    rf"\b[\w+-]+(?:{_DOT}[\w+-]+)*\s+(?:at|arobase)\s+[\w-]+"
+    rf"(?:(?:{_DOT}[\w-]+)*{_DOT}{_GENERIC_TLD}(?:{_DOT}[a-z]{{2}})?|(?:{_DOT}[\w-]+)+{_DOT}[a-z]{{2}})"
+    r"\b", re.IGNORECASE)
+# Web addresses (with a scheme, "www.", or a domain with a path or a common top-level
+# domain): a profile or a page names a person or an office.
+_URL = re.compile(
+    r"\b(?:https?://|www\.)[^\s<>\"]+[^\s<>\".,;:!?)\]]"
+    r"|\b(?:[a-z0-9-]+\.)+(?:com|org|net|gov|edu|int|mil|info|io|[a-z]{2})/[^\s<>\"]*[\w/]"
+    r"|\b(?:[a-z0-9-]+\.)+(?:com|org|net|gov|edu|int|mil|info)(?:\.[a-z]{2})?\b",
+    re.IGNORECASE)
+# Social-media handles ("@jdoe_corr"), not the "@" of an e-mail address.
+_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,}\b")
 # Seven or more digits, possibly grouped by spaces, dots, dashes or brackets, with an optional +.
 # Letters right after the number do not protect it ("5550142ext").
 _PHONE = re.compile(r"(?<![\d+])\+?\(?\d[\d \t().-]{5,}\d(?!\d)")
@@ -155,7 +176,7 @@ class Span:
     start: int
     end: int
     kind: str
-    """``email``, ``phone``, ``name``, ``institution`` or ``place``."""
+    """``email``, ``address``, ``handle``, ``phone``, ``name``, ``institution`` or ``place``."""
 
 
 def redact(text: str) -> str:
@@ -178,6 +199,9 @@ def redaction_spans(text: str) -> list[Span]:
     found: list[Span] = []
     found += [Span(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
     found += [Span(m.start(), m.end(), "email") for m in _OBFUSCATED_EMAIL.finditer(text)]
+    found += [Span(m.start(), m.end(), "email") for m in _SPELLED_EMAIL.finditer(text)]
+    found += [Span(m.start(), m.end(), "address") for m in _URL.finditer(text)]
+    found += [Span(m.start(), m.end(), "handle") for m in _HANDLE.finditer(text)]
     found += [Span(m.start(), m.end(), "phone") for m in _PHONE.finditer(text)
               if sum(c.isdigit() for c in m.group()) >= 7
               and not _YEAR_RANGE.fullmatch(m.group().strip())]
