@@ -12,12 +12,15 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from consult.errors import ConsultError, ProjectNotFoundError, SettingsError
 from consult.resources import shipped_questionnaires
+
+if TYPE_CHECKING:
+    from consult.questionnaire import Questionnaire
 
 SETTINGS_FILE = "consult.toml"
 DATABASE_ENV = "CONSULT_DATABASE_URL"
@@ -275,7 +278,8 @@ def init_project(
         project=ProjectSection(
             title=title or instrument.text(instrument.title),
             languages=chosen_languages,
-        )
+        ),
+        analysis=AnalysisSection(groupings=supported_groupings(instrument)),
     )
     folder.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_FOLDERS:
@@ -289,6 +293,24 @@ def init_project(
     return project
 
 
+def supported_groupings(questionnaire: Questionnaire) -> list[str]:
+    """The groupings ``init`` writes: ``region`` and ``role``, each only if the questionnaire has it.
+
+    ``region`` needs a country item (regions come from countries); ``role`` a
+    single-choice profile item ``role``. A questionnaire with neither gets an
+    empty list: tables overall only.
+    """
+    from consult.questionnaire import ItemType
+
+    kinds = {item.id: item.type for item in questionnaire.profile}
+    found = []
+    if ItemType.COUNTRY in kinds.values():
+        found.append("region")
+    if kinds.get("role") is ItemType.SINGLE_CHOICE:
+        found.append("role")
+    return found
+
+
 def render_settings(settings: Settings) -> str:
     """The text of a fresh ``consult.toml``, with a comment on every setting."""
     p = settings.project
@@ -299,6 +321,7 @@ def render_settings(settings: Settings) -> str:
         scheme=_toml_str(settings.regions.scheme),
         threshold=settings.disclosure.threshold,
         url=_toml_str(settings.database.url),
+        groupings=", ".join(_toml_str(name) for name in settings.analysis.groupings),
     )
 
 
@@ -408,12 +431,13 @@ min_progress = 100
 # fielding_end = 2014-11-30
 
 # How closed answers are summarised: percent = "round" or "truncate";
-# groupings = what tables are crossed by (region, role, or a profile item id).
+# groupings = what tables are crossed by: "region" (needs a country item), or the
+# id of a single-choice profile item such as "role"; [] for overall tables only.
 [analysis]
 percent = "round"
 decimals = 1
 largest_remainder = false
-groupings = ["region", "role"]
+groupings = [{groupings}]
 
 # Referral codes: how many each respondent passes on, and the personal link.
 [fielding]

@@ -194,9 +194,10 @@ def test_analyze_rejects_an_unknown_grouping(project: Project) -> None:
         'groupings = ["region", "role"]', 'groupings = ["region", "wave"]'), encoding="utf-8")
     result = runner.invoke(app, ["--project", str(project.root), "analyze"])
     assert result.exit_code == 1
-    assert result.stderr == ("Error: [analysis] groupings: 'wave' cannot group respondents; use one "
-                             "of region, country, role, responsibility (single-choice profile "
-                             "items)\n")
+    assert result.stderr == (
+        f"Error: {settings}: [analysis] groupings: 'wave' is not a single-choice profile item of "
+        'the questionnaire; write groupings = ["region"] (this questionnaire can group by: '
+        "region, country, role, responsibility; [] gives overall tables only)\n")
 
 
 @pytest.mark.parametrize("command", [["analyze"], ["results", "show"], ["results", "validate"]])

@@ -136,6 +136,37 @@ def describe_condition(condition: Condition | None) -> str | None:
     return f"{item} {'answered' if condition.answered else 'not answered'}"
 
 
+def groupings_of(questionnaire: Questionnaire) -> list[str]:
+    """What ``questionnaire`` can group respondents by: region and country (with a country
+    item), then its single-choice profile items."""
+    profile = questionnaire.profile
+    places = ["region", "country"] if any(i.type is ItemType.COUNTRY for i in profile) else []
+    return [*places, *(i.id for i in profile if i.type is ItemType.SINGLE_CHOICE)]
+
+
+def check_groupings(names: list[str], questionnaire: Questionnaire, source: str) -> None:
+    """Raise :class:`SettingsError` naming ``source`` (consult.toml) unless every grouping is usable.
+
+    ``region`` and ``country`` need a country item: without one every
+    respondent's region is "not stated", and a table of one group says nothing.
+    """
+    usable = groupings_of(questionnaire)
+    country_items = {i.id for i in questionnaire.profile if i.type is ItemType.COUNTRY}
+    wrong = [name for name in dict.fromkeys(names)
+             if name not in usable and name not in country_items]
+    if not wrong:
+        return
+    kept = [name for name in dict.fromkeys(names) if name not in wrong]
+    listed = ", ".join(f'"{name}"' for name in kept)
+    why = ("needs a country item, and the questionnaire has none"
+           if wrong[0] in ("region", "country")
+           else "is not a single-choice profile item of the questionnaire")
+    raise SettingsError(
+        f"{source}: [analysis] groupings: {wrong[0]!r} {why}; write groupings = [{listed}] "
+        f"(this questionnaire can group by: {', '.join(usable) or 'nothing'}; [] gives overall "
+        "tables only)")
+
+
 @dataclass(frozen=True)
 class Grouping:
     """What respondents are crossed by: each respondent's group and the groups' order and labels."""

@@ -28,6 +28,7 @@ from consult.analysis.data import (
     Grouping,
     answers_by_item,
     applies_to,
+    check_groupings,
     data_sha256,
     describe_condition,
     grouping,
@@ -36,7 +37,7 @@ from consult.analysis.percent import PercentRule
 from consult.analysis.sample import describe_sample
 from consult.analysis.stats import MONTE_CARLO_RESAMPLES
 from consult.errors import ConsultError
-from consult.project import Project, Settings
+from consult.project import SETTINGS_FILE, Project, Settings
 from consult.questionnaire import Item, ItemType, Questionnaire, load_questionnaire
 from consult.results import Results, write_results
 from consult.results.model import Choice, CrossTable, ItemResult, Provenance
@@ -69,6 +70,8 @@ def analyze_project(project: Project, output: Path | None = None) -> Analysis:
     from consult.store.responses import exclusion_counts, load_responses
 
     questionnaire = load_questionnaire(project.questionnaire_path)
+    check_groupings(project.settings.analysis.groupings, questionnaire,
+                    str(project.root / SETTINGS_FILE))
     with open_store(project.database_url) as store:
         respondents, answers = load_responses(store)
         exclusions = exclusion_counts(store)

@@ -48,6 +48,7 @@ def summary_lines(results: Results) -> list[str]:
     primary = sum(t.suppressed_primary for t in tables)
     secondary = sum(t.suppressed_secondary for t in tables)
     groupings = ", ".join(prov.settings.get("analysis", {}).get("groupings", []))
+    crossed = f"(by {groupings})" if groupings else "(no groupings in consult.toml)"
     threshold = prov.settings.get("disclosure", {}).get("threshold", "?")
     regions = ", ".join(f"{row.label} {row.pct}%" for row in sample.by_region)
     excluded = ", ".join(f"{reason} {n}" for reason, n in sample.exclusions.items()) or "none"
@@ -56,7 +57,7 @@ def summary_lines(results: Results) -> list[str]:
         f"({prov.questionnaire_id} {prov.questionnaire_version}), submitted {first} to {last}.",
         f"  regions     {regions}",
         f"  items       {len(results.items)} closed items, {len(tables)} crossed tables "
-        f"(by {groupings})",
+        f"{crossed}",
         f"  tests       {len(tests)}, of which {significant} with Holm-adjusted p < 0.05",
         f"  suppressed  {primary} cells below {threshold}, {secondary} more to protect them",
         f"  excluded    {excluded}",

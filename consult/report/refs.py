@@ -36,12 +36,16 @@ def sentence(template: str, t: dict[str, str], lang: str, refs: list[Table | Fig
              **values: str) -> Sentence:
     """``template`` filled with ``values``, ``refs`` and ``see`` (the references, linked in HTML).
 
-    ``{refs}`` becomes "Table 3 and Figure 2", ``{see}`` "see Table 3 and Figure 2".
+    ``{refs}`` becomes "Table 3 and Figure 2", ``{see}`` "see Table 3 and Figure 2";
+    without references, `` ({see})`` is left out of the sentence.
 
     ``template`` is fixed wording from strings.py; ``values`` may come from
     respondents or results.json and are escaped in the HTML version.
     """
     refs = refs or []
+    if not refs:
+        # Nothing to cite (no crossed tables without groupings): no empty "()".
+        template = template.replace(" ({see})", "").replace("; {see})", ")")
     plain = [_ref_text(r, t) for r in refs]
     linked = [Markup('<a href="#{}">{}</a>').format(r.anchor, _ref_text(r, t)) for r in refs]
     refs_text = formats.join_list(plain, lang)
