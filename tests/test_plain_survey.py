@@ -139,3 +139,27 @@ def test_without_groupings_analyze_and_the_report_cite_no_empty_reference(plain:
     assert "()" not in english and "()" not in french
     assert "chosen by 73.3% of those who answered." in english
     assert "choisie par 73,3\u00a0% des personnes qui ont répondu." in french
+
+
+def test_the_report_says_only_what_the_data_show(project: Path) -> None:
+    result = runner.invoke(app, ["--project", str(project), "report", "--format", "md",
+                                 "--lang", "all", "--document", "glance"])
+    assert result.exit_code == 0, result.output
+    english = (project / "out" / "report" / "glance.en.md").read_text(encoding="utf-8")
+    french = (project / "out" / "report" / "glance.fr.md").read_text(encoding="utf-8")
+    # No referral codes: no snowball; no country item: no countries, no regions.
+    assert ("Consultations were conducted via electronic questionnaire. In total, 30 "
+            "respondents completed the online questionnaire in December 2021.\n") in english
+    assert ("La consultation a été menée au moyen d’un questionnaire électronique. Au total, 30 "
+            "répondants ont rempli le questionnaire en ligne en décembre 2021.\n") in french
+    for text in (english, french):
+        assert "snowball" not in text and "boule de neige" not in text
+        assert "Not stated" not in text and "Non précisé" not in text
+
+
+def test_analyze_says_no_country_is_known(project: Path) -> None:
+    result = runner.invoke(app, ["--project", str(project), "analyze"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Analysed 30 respondents (plain 1), submitted 2021-12-01 to 2021-12-20."
+    assert lines[1] == "  regions     none known (no respondent's country is known)"

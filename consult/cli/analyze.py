@@ -50,10 +50,13 @@ def summary_lines(results: Results) -> list[str]:
     groupings = ", ".join(prov.settings.get("analysis", {}).get("groupings", []))
     crossed = f"(by {groupings})" if groupings else "(no groupings in consult.toml)"
     threshold = prov.settings.get("disclosure", {}).get("threshold", "?")
-    regions = ", ".join(f"{row.label} {row.pct}%" for row in sample.by_region)
+    regions = (", ".join(f"{row.label} {row.pct}%" for row in sample.by_region)
+               if sample.n_regions else "none known (no respondent's country is known)")
+    countries = {0: "", 1: " from 1 country"}.get(sample.n_countries,
+                                                   f" from {sample.n_countries} countries")
     excluded = ", ".join(f"{reason} {n}" for reason, n in sample.exclusions.items()) or "none"
     return [
-        f"Analysed {sample.n_included} respondents from {sample.n_countries} countries "
+        f"Analysed {sample.n_included} respondents{countries} "
         f"({prov.questionnaire_id} {prov.questionnaire_version}), submitted {first} to {last}.",
         f"  regions     {regions}",
         f"  items       {len(results.items)} closed items, {len(tables)} crossed tables "

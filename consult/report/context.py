@@ -123,11 +123,7 @@ def build_context(project: Project, results: Results, lang: str, *,
             headline=text["headline"], why=text["why"], found=text["found"],
             facts=_facts(results, across.practices, lang, t),
             means=text["means"], contact=text["contact"],
-            did=[t["did_intro"],
-                 t["did_total"].format(n=formats.number(sample.n_included, lang),
-                                       countries=formats.number(sample.n_countries, lang),
-                                       period=sample.period),
-                 t["did_regions"].format(regions=sample.regions_text)],
+            did=_did(results, sample, lang, t),
         ),
         region_table=region_table,
         region_figure=region_figure,
@@ -238,6 +234,26 @@ def _region_figure(numbering: Numbering, sample: SampleInfo, t: dict[str, str], 
         svg = draw_svg(chart, t["figure_regions"], alt, salt=f"figure-{number}")
     return Figure(number, f"figure-{number}", t["figure_regions"], alt, svg, labels,
                   [float(v) for v in values], chart)
+
+
+def _did(results: Results, sample: SampleInfo, lang: str, t: dict[str, str]) -> list[str]:
+    """*What we did*: only what the data show, for any questionnaire.
+
+    Snowball sampling is claimed only when results.json rebuilt referral chains;
+    countries and regions are left out when no respondent's country is known
+    (a questionnaire without a country item).
+    """
+    did = [t["did_intro"] if results.chains.available else t["did_intro_plain"]]
+    n = formats.number(sample.n_included, lang)
+    if sample.n_countries:
+        countries = (t["country_1"] if sample.n_countries == 1
+                     else t["countries_n"].format(n=formats.number(sample.n_countries, lang)))
+        did.append(t["did_total"].format(n=n, countries=countries, period=sample.period))
+    else:
+        did.append(t["did_total_plain"].format(n=n, period=sample.period))
+    if sample.n_regions:
+        did.append(t["did_regions"].format(regions=sample.regions_text))
+    return did
 
 
 def _facts(results: Results, ranked: list[Practice], lang: str, t: dict[str, str]) -> list[str]:

@@ -317,7 +317,10 @@ class Glance:
     why: Passage
     """`text/why.md`: Why we did this study"""
     did: list[str]
-    """the generated sentences of *What we did*, a list of three"""
+    """the generated sentences of *What we did*: how the answers were collected (snowball
+    sampling only when results.json has referral chains), how many answered (from how many
+    countries, when countries are known) and when, and the regions they represented (left out
+    when no region is known)"""
     found: Passage
     """`text/found.md`: What we found"""
     facts: list[str]

@@ -19,8 +19,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "placeholder": "Text to come: write it in",
         "did_intro": "Consultations were conducted via electronic questionnaire using a snowball "
                      "sampling methodology.",
-        "did_total": "In total, {n} respondents from {countries} countries completed the online "
+        "did_intro_plain": "Consultations were conducted via electronic questionnaire.",
+        "did_total": "In total, {n} respondents from {countries} completed the online "
                      "questionnaire {period}.",
+        "did_total_plain": "In total, {n} respondents completed the online questionnaire "
+                           "{period}.",
         "did_regions": "Respondents represented {regions}.",
         "found_numbers": "Key figures",
         "fact_practice": "“{label}” ({domain}) was the practice cited most often, by {n} "
@@ -196,8 +199,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "placeholder": "Texte à venir : à rédiger dans",
         "did_intro": "La consultation a été menée au moyen d’un questionnaire électronique, selon "
                      "une méthode d’échantillonnage en boule de neige.",
-        "did_total": "Au total, {n} répondants de {countries} pays ont rempli le questionnaire en "
+        "did_intro_plain": "La consultation a été menée au moyen d’un questionnaire électronique.",
+        "did_total": "Au total, {n} répondants de {countries} ont rempli le questionnaire en "
                      "ligne {period}.",
+        "did_total_plain": "Au total, {n} répondants ont rempli le questionnaire en ligne "
+                           "{period}.",
         "did_regions": "Les répondants provenaient des régions suivantes : {regions}.",
         "found_numbers": "Chiffres clés",
         "fact_practice": "« {label} » ({domain}) est la pratique citée le plus souvent, par {n} "
