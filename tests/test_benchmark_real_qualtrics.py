@@ -40,6 +40,9 @@ def test_qsf_import_then_ingest_stores_every_response_and_q6_counts(tmp_path: Pa
     args = ["--project", str(project_dir), "ingest", str(BENCH / "responses_qualtrics.csv")]
     result = runner.invoke(app, [*args, "--accept-mapping"])
     if result.exit_code == 3:  # uncertain matches: take the draft as reviewed
+        mapping = project_dir / "mapping" / "qualtrics.yaml"
+        text = mapping.read_text(encoding="utf-8")
+        mapping.write_text(text.replace("reviewed: false", "reviewed: true"), encoding="utf-8")
         result = runner.invoke(app, args)
     assert result.exit_code == 0, result.stdout + result.stderr
     project = load_project(explicit=project_dir)

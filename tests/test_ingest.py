@@ -112,7 +112,9 @@ def test_ingesting_twice_adds_nothing(project: Project, consultation: SynthConsu
     with open_store(project.database_url) as store:
         before = store.dump()
     code, stdout, _ = ingest(project, path)
-    assert code == 0 and stdout.strip() == "export.csv was already ingested (ingest #1); nothing to do."
+    assert code == 0 and " ".join(stdout.split()) == (
+        "export.csv was already ingested (ingest #1); nothing to do. To store it again (after "
+        "correcting its mapping), run: consult ingest export.csv --replace")
     with open_store(project.database_url) as store:
         assert store.dump() == before
 

@@ -1,9 +1,13 @@
-"""A reviewed mapping is read strictly: a typo in it is an error naming the entry, never lost data."""
+"""A mapping is reviewed before it is used and read strictly: a typo in it is an error naming
+the entry, and no question is left out without a word."""
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -13,6 +17,7 @@ from consult.cli.main import app
 from consult.project import Project, init_project
 from consult.questionnaire import load_questionnaire
 from consult.store import open_store
+from consult.store.responses import load_responses
 from consult.synth import SynthConsultation, generate
 from consult.synth.exports import writer
 
@@ -131,3 +136,90 @@ def test_a_yaml_syntax_error_is_one_line_with_its_line(
     assert code == 1
     assert re.match(rf"Error: {re.escape(str(mapping))}, line \d+: the mapping is not valid YAML",
                     stderr.replace("\n", ""))
+
+
+def with_extra_question(path: Path, target: Path) -> Path:
+    """A canonical export with a question the questionnaire does not have, answered by all."""
+    rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+    rows[0].append("favourite_colour")
+    for row in rows[1:]:
+        row.append("blue")
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return target
+
+
+def test_a_draft_with_an_unmatched_question_stops_until_it_is_reviewed(
+        project: Project, consultation: SynthConsultation) -> None:
+    path = with_extra_question(writer("canonical")(consultation, project.root / "c.csv"),
+                               project.root / "export.csv")
+    code, stdout, _ = ingest(project, path)
+    assert code == 3 and stdout.startswith("Drafted mapping/table.yaml")
+    assert "unmatched  favourite_colour" in stdout
+    mapping = project.root / "mapping" / "table.yaml"
+    assert "reviewed: false" in mapping.read_text(encoding="utf-8")
+    # Running again without reviewing does not drop the question silently: it stops again.
+    code, stdout, _ = ingest(project, path)
+    assert code == 3
+    assert stdout.startswith("Still a draft (reviewed: false): mapping/table.yaml for export.csv")
+    assert "then set reviewed: true in it" in one_line(stdout)
+    assert stored_rows(project) == 0
+    code, stdout, _ = ingest(project, path, "--accept-mapping")  # not all confident: refused
+    assert code == 3 and stored_rows(project) == 0
+    # Reviewed (the question left unmatched on purpose): stored, the question listed as info.
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace("reviewed: false",
+                                                                   "reviewed: true"),
+                       encoding="utf-8")
+    code, report = ingest_json(project, path)
+    assert code == 0 and report["status"] == "ingested"
+    ignored = [i for i in report["issues"] if i["code"] == "ignored-question"]
+    assert [(i["severity"], i["column"], i["message"]) for i in ignored] == [
+        ("info", "favourite_colour", "question favourite_colour is mapped to no item "
+         f"(item: null); its {len(consultation.responses)} answers are not stored")]
+
+
+def test_a_question_in_no_entry_of_the_mapping_is_a_warning(
+        project: Project, consultation: SynthConsultation) -> None:
+    plain = writer("canonical")(consultation, project.root / "c.csv")
+    assert ingest(project, plain, "--accept-mapping")[0] == 0
+    path = with_extra_question(plain, project.root / "later.csv")
+    code, report = ingest_json(project, path)
+    assert code == 0
+    warned = [i for i in report["issues"] if i["code"] == "unmapped-question"]
+    assert len(warned) == 1 and warned[0]["severity"] == "warning"
+    assert warned[0]["message"].startswith("question favourite_colour (favourite_colour) is in "
+                                           "no entry of mapping/table.yaml; its ")
+    assert "favourite_colour: {item: ITEM, columns: [favourite_colour]}" in warned[0]["hint"]
+
+
+def test_a_file_ingested_with_a_wrong_mapping_is_ingested_again_with_replace(
+        project: Project, consultation: SynthConsultation) -> None:
+    path, mapping = accepted(project, consultation)
+    role = key_of(mapping, "role")
+    edit(mapping, lambda d: d["questions"][role].update(item=None))  # a reviewer's mistake
+    assert ingest(project, path)[0] == 0
+    assert stored_values(project, "role") == 0
+    edit(mapping, lambda d: d["questions"][role].update(item="role"))
+    code, stdout, _ = ingest(project, path)
+    assert code == 0 and "run: consult ingest export.csv --replace" in one_line(stdout)
+    assert stored_values(project, "role") == 0
+    with open_store(project.database_url) as store:
+        respondents = store.counts()["respondents"]
+    code, stdout, stderr = ingest(project, path, "--replace")
+    assert code == 0, stdout + stderr
+    assert stored_values(project, "role") > 0
+    assert f"{stored_values(project, 'role')} replaced" in one_line(stdout)
+    with open_store(project.database_url) as store:
+        assert store.counts()["respondents"] == respondents
+
+
+def ingest_json(project: Project, path: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    result = runner.invoke(app, ["--project", str(project.root), "ingest", str(path), "--json",
+                                 *args])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def stored_values(project: Project, item: str) -> int:
+    with open_store(project.database_url) as store:
+        _, answers = load_responses(store, included_only=False)
+    return int((answers["item_id"] == item).sum())

@@ -46,16 +46,18 @@ def ingest(
         "--accept-mapping", help="Take a drafted mapping as it is when every match is confident."
     )] = False,
     replace: Annotated[bool, typer.Option(
-        "--replace", help="Replace stored responses that this file changes.")] = False,
+        "--replace", help="Replace stored responses that this file changes; with a file "
+        "already ingested, ingest it again (after its mapping was corrected).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Ingest a survey export: map its columns, check every row, store it in one transaction.
 
     The first time a source is seen, its column mapping is drafted to
-    mapping/<format>.yaml; review it (or pass --accept-mapping when every
-    match is confident) and run again. Errors stop the ingest (exit 1) and
-    nothing is stored; warnings are listed and the ingest proceeds. A drafted
-    mapping waiting for review exits with 3.
+    mapping/<format>.yaml; review it and set reviewed: true in it (or pass
+    --accept-mapping when every match is confident) and run again. Errors
+    stop the ingest (exit 1) and nothing is stored; warnings are listed and
+    the ingest proceeds. A mapping waiting for review exits with 3. A file
+    already ingested is skipped unless --replace is given.
 
     Example: consult ingest exports/qualtrics-2014-11-30.csv --accept-mapping
     """
@@ -93,13 +95,16 @@ def ingest(
 def _print(result: IngestResult, root: Path) -> None:
     if result.status == "already":
         out.print(f"{result.file.name} was already ingested (ingest #{result.ingest_id}); "
-                  "nothing to do.")
+                  "nothing to do. To store it again (after correcting its mapping), run: "
+                  f"consult ingest {escape(result.file.name)} --replace")
         return
     if result.status == "review":
         assert result.mapping is not None and result.mapping_path is not None
         m = result.mapping
         confident = len(m.questions) - len(m.uncertain) - len(m.unmatched)
-        out.print(f"Drafted {result.mapping_path.relative_to(root)} for {result.file.name} "
+        shown = result.mapping_path.relative_to(root)
+        out.print(f"{'Drafted' if result.drafted else 'Still a draft (reviewed: false):'} "
+                  f"{shown} for {result.file.name} "
                   f"({result.format}): {confident} questions matched confidently, "
                   f"{len(m.uncertain)} uncertain, {len(m.unmatched)} unmatched.")
         for q in m.uncertain:
@@ -109,7 +114,9 @@ def _print(result: IngestResult, root: Path) -> None:
             near = ", ".join(f"{i} {s:.2f}" for i, s in q.candidates) or "no candidate"
             out.print(f"  unmatched  {q.question} ({near}): {escape(q.text[:70])}")
         if m.uncertain or m.unmatched:
-            out.print("Review the mapping (docs/mapping.md), then run the same command again.")
+            out.print(f"Review each entry above in {shown} (docs/mapping.md): set its item, or "
+                      "leave item: null to ignore the question; then set reviewed: true in it "
+                      "and run the same command again.")
         else:
             out.print("Every match is confident: review it, or run again with --accept-mapping.")
         return

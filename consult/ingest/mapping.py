@@ -83,7 +83,7 @@ class Mapping:
 
 def draft_mapping(table: SourceTable, questionnaire: Questionnaire) -> Mapping:
     """Match every platform question of ``table`` to an item, with a confidence."""
-    groups = _question_groups(table)
+    groups = question_groups(table)
     items = questionnaire.items()
     scores: dict[str, list[tuple[float, str, str]]] = {}
     for key, group in groups.items():
@@ -129,6 +129,7 @@ def draft_mapping(table: SourceTable, questionnaire: Questionnaire) -> Mapping:
         questions=questions,
         referral_code=code_column.name if code_column else None,
         referred_by=ref_column.name if ref_column else None,
+        reviewed=False,
     )
 
 
@@ -138,6 +139,7 @@ def save_mapping(mapping: Mapping, path: Path, source: Path) -> Path:
     data: dict[str, Any] = {
         "format": mapping.format,
         "questionnaire": mapping.questionnaire,
+        "reviewed": mapping.reviewed,
         "referral_code": mapping.referral_code,
         "referred_by": mapping.referred_by,
         "questions": {},
@@ -157,7 +159,8 @@ def save_mapping(mapping: Mapping, path: Path, source: Path) -> Path:
         f"# Column mapping drafted by consult ingest on {date.today().isoformat()} from "
         f"{source.name}.\n"
         "# Review every entry whose confidence is below 0.8 and every item: null\n"
-        "# (set item to a questionnaire item id, or leave null to ignore the question).\n"
+        "# (set item to a questionnaire item id, or leave null to ignore the question),\n"
+        "# then set reviewed: true: until then ingest stops at this draft.\n"
         "# 'choices' maps a split column's choice key to a choice code; 'values' recodes\n"
         "# cell values per item, e.g. values: {role: {'Custodial (institutional)': custodial}}.\n"
         "# Format: docs/mapping.md\n"
@@ -320,7 +323,8 @@ def _bad_recode(item: Item, code: str) -> tuple[str, str]:
             "items", "Remove this recoding.")
 
 
-def _question_groups(table: SourceTable) -> dict[str, list[int]]:
+def question_groups(table: SourceTable) -> dict[str, list[int]]:
+    """The columns of each platform question of ``table`` (meta and ignored columns left out)."""
     groups: dict[str, list[int]] = defaultdict(list)
     for column in table.columns:
         if column.ignore or column.meta is not None or column.question is None:

@@ -24,7 +24,7 @@ from consult.ingest.convert import (
     legacy_fingerprint,
 )
 from consult.ingest.mapping import Mapping, draft_mapping, load_mapping, save_mapping
-from consult.ingest.mapping_fit import check_columns
+from consult.ingest.mapping_fit import check_columns, unread_questions
 from consult.ingest.sources import READERS, SourceReader, reader
 from consult.ingest.sources.text import sniff_delimiter
 from consult.project import Project
@@ -50,6 +50,7 @@ class IngestResult:
     replaced: int = 0
     mapping_path: Path | None = None
     mapping: Mapping | None = None
+    drafted: bool = False
     issues: list[Issue] = field(default_factory=list)
 
     @property
@@ -77,7 +78,7 @@ def ingest_file(project: Project, path: Path, *, format: str | None = None,
     questionnaire = load_questionnaire(project.questionnaire_path)
     with open_store(project.database_url) as store:
         earlier = find_ingest(store, sha256)
-    if earlier is not None:
+    if earlier is not None and not replace_changed:
         return IngestResult(file=path, status="already", ingest_id=earlier)
 
     with collector_paused():
@@ -103,14 +104,18 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
     if mapping_file.is_file():
         mapping = load_mapping(mapping_file, questionnaire)
         check_columns(mapping, table, mapping_file)
+        result.mapping = mapping
+        if not mapping.reviewed and (mapping.uncertain or mapping.unmatched):
+            return result  # a draft still waiting for review
     else:
         mapping = draft_mapping(table, questionnaire)
         _check_same_survey(mapping, questionnaire, path)
+        mapping.reviewed = accept_mapping and not (mapping.uncertain or mapping.unmatched)
         save_mapping(mapping, mapping_file, path)
-        result.mapping = mapping
-        if mapping.uncertain or mapping.unmatched or not accept_mapping:
+        result.mapping, result.drafted = mapping, True
+        if not mapping.reviewed:
             return result
-    result.mapping = mapping
+    not_read = unread_questions(mapping, table, mapping_file)
 
     converter = RowConverter(table, mapping, questionnaire, project.settings.regions.scheme,
                              source=table.format, root=project.root)
@@ -153,7 +158,8 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
                     progress(stop, total)
             referrals: list[Issue] = []
             _check_referrals(included, known_codes, referrals, path.name)
-            result.issues = [*converter.issues, *exclusions.issues, *changed, *referrals]
+            result.issues = [*not_read, *converter.issues, *exclusions.issues, *changed,
+                             *referrals]
             if result.errors:
                 writer.abandon()
             else:
