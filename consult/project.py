@@ -212,7 +212,9 @@ def load_project(start: Path | None = None, explicit: Path | None = None) -> Pro
             )
     else:
         root = find_project_root(start or Path.cwd())
-    return Project(root=root, settings=read_settings(root / SETTINGS_FILE))
+    settings = read_settings(root / SETTINGS_FILE)
+    _check_regions(settings, root)
+    return Project(root=root, settings=settings)
 
 
 def find_project_root(start: Path) -> Path:
@@ -336,6 +338,16 @@ def resolve_sqlite_url(url: str, root: Path) -> str:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _check_regions(settings: Settings, root: Path) -> None:
+    """An unusable ``[regions] scheme`` stops every command, not only the next ingest."""
+    from consult.regions import check_scheme
+
+    try:
+        check_scheme(settings.regions.scheme, root)
+    except SettingsError as exc:
+        raise SettingsError(f"{root / SETTINGS_FILE}: {exc}") from None
 
 
 def _questionnaire_source(name_or_path: str) -> Path:

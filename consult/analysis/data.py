@@ -4,6 +4,8 @@ Analysis works on two tidy frames as :func:`consult.store.responses.load_respons
 returns them: ``respondents`` (one row a respondent: id, source, source_id,
 region, country_iso3, submitted_at ...) and ``answers`` (respondent_id,
 item_id, ordinal, value; a multiple-choice answer is one row a selected code).
+Regions are re-derived from the countries under the current ``[regions]
+scheme`` (:func:`with_regions`) before anything else.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from consult.errors import SettingsError
@@ -56,6 +59,26 @@ def data_sha256(respondents: pd.DataFrame, answers: pd.DataFrame) -> str:
             digest.update(_joined_text(column).encode("utf-8"))
             digest.update(b"\n")
     return digest.hexdigest()
+
+
+def with_regions(respondents: pd.DataFrame, scheme: str, root: Path | None = None) -> pd.DataFrame:
+    """``respondents`` with each ``region`` derived from ``country_iso3`` under ``scheme``.
+
+    The store keeps the region worked out at ingest, under the scheme of that
+    day; analysis re-derives it from the stored ISO country code so that the
+    current ``[regions] scheme`` is the one applied (and the one results.json
+    records). A respondent without a country keeps the stored region.
+    """
+    from consult.regions import region_of
+
+    if respondents.empty:
+        return respondents
+    countries = respondents["country_iso3"]
+    known = {str(c): region_of(str(c), scheme, root) for c in countries.dropna().unique()
+             if str(c)}
+    derived = [known.get(str(c), stored) if isinstance(c, str) and c else stored
+               for c, stored in zip(countries, respondents["region"], strict=True)]
+    return respondents.assign(region=derived)
 
 
 def answers_by_item(answers: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -32,6 +32,7 @@ from consult.analysis.data import (
     data_sha256,
     describe_condition,
     grouping,
+    with_regions,
 )
 from consult.analysis.percent import PercentRule
 from consult.analysis.sample import describe_sample
@@ -79,6 +80,7 @@ def analyze_project(project: Project, output: Path | None = None) -> Analysis:
     if respondents.empty:
         raise ConsultError(f"no included responses in {project.root.name}'s database: import "
                            "responses first (consult ingest FILE), then run consult analyze")
+    respondents = with_regions(respondents, project.settings.regions.scheme, project.root)
     results = analyze(respondents, answers, questionnaire, project.settings, exclusions,
                       code_parents=parents)
     target = output or project.out_dir / RESULTS_FILE

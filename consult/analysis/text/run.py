@@ -23,7 +23,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from consult.analysis.data import NOT_STATED, Grouping, data_sha256, grouping
+from consult.analysis.data import NOT_STATED, Grouping, data_sha256, grouping, with_regions
 from consult.analysis.disclosure import merge_small_groups, protect_cells
 from consult.analysis.text.coding import find_codebook, human_coding
 from consult.analysis.text.curation import (
@@ -138,6 +138,7 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
         raise ConsultError(f"no included responses in {project.root.name}'s database: import "
                            "responses first (consult ingest FILE), then run consult themes fit")
     settings = project.settings
+    respondents = with_regions(respondents, settings.regions.scheme, project.root)
     language = settings.project.languages[0] if settings.project.languages else None
     by_item = {str(k): g for k, g in answers.groupby("item_id")}
     region = grouping("region", respondents, by_item, questionnaire, language)
