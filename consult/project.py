@@ -230,12 +230,30 @@ def find_project_root(start: Path) -> Path:
 
 
 def read_settings(path: Path) -> Settings:
-    """Read and validate ``consult.toml``; errors name the key and what is allowed."""
+    """Read and validate ``consult.toml``; errors name the key and what is allowed.
+
+    ``[project] title`` and ``languages`` default to the questionnaire's, and
+    each language must be one of the questionnaire's. When the questionnaire
+    cannot be read, ``languages`` defaults to ``["en"]`` and is not checked:
+    ``consult questionnaire check`` is what reports a broken questionnaire.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from None
-    return parse_settings(data, str(path))
+    header = _questionnaire_header(path.parent, data)
+    settings = parse_settings(_with_questionnaire_defaults(data, header), str(path))
+    if header is not None:
+        offered = header[1]
+        missing = [lang for lang in settings.project.languages if lang not in offered]
+        if missing:
+            raise SettingsError(
+                f"{path}: [project] languages: {', '.join(map(repr, missing))} "
+                f"{'is not a language' if len(missing) == 1 else 'are not languages'} of "
+                f"{settings.project.questionnaire}, which is written in {', '.join(offered)}; "
+                "write languages = [" + ", ".join(_toml_str(lang) for lang in offered) + "] "
+                "or a part of it")
+    return settings
 
 
 def parse_settings(data: dict[str, Any], source: str = SETTINGS_FILE) -> Settings:
@@ -348,6 +366,55 @@ def _check_regions(settings: Settings, root: Path) -> None:
         check_scheme(settings.regions.scheme, root)
     except SettingsError as exc:
         raise SettingsError(f"{root / SETTINGS_FILE}: {exc}") from None
+
+
+def _questionnaire_header(root: Path,
+                          data: dict[str, Any]) -> tuple[dict[str, str], list[str]] | None:
+    """The title (by language) and languages of the project's questionnaire, or ``None``.
+
+    Only these two keys are read, without checking the rest of the file, so
+    that a settings check stays cheap and a broken questionnaire does not stop
+    the commands that diagnose it.
+    """
+    import yaml
+
+    project = data.get("project")
+    name = project.get("questionnaire", "questionnaire.yaml") if isinstance(project, dict) else None
+    if not isinstance(name, str):
+        return None
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        found = yaml.load((root / name).read_text(encoding="utf-8"), Loader=loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if not isinstance(found, dict):
+        return None
+    title, languages = found.get("title"), found.get("languages")
+    if (not isinstance(languages, list) or not languages
+            or not all(isinstance(lang, str) for lang in languages)):
+        return None
+    if isinstance(title, str):
+        title = {languages[0]: title}
+    titles = {str(k): str(v) for k, v in title.items() if v} if isinstance(title, dict) else {}
+    return titles, languages
+
+
+def _with_questionnaire_defaults(data: dict[str, Any],
+                                 header: tuple[dict[str, str], list[str]] | None
+                                 ) -> dict[str, Any]:
+    """``data`` with ``[project] title`` and ``languages`` taken from the questionnaire if unset."""
+    project = data.get("project")
+    if header is None or not isinstance(project, dict):
+        return data
+    titles, languages = header
+    filled = dict(project)
+    filled.setdefault("languages", list(languages))
+    chosen = filled["languages"] if isinstance(filled["languages"], list) else []
+    if "title" not in filled and titles:
+        wanted = [*(lang for lang in chosen if isinstance(lang, str)), *languages]
+        filled["title"] = next((titles[lang] for lang in wanted if titles.get(lang)),
+                               next(iter(titles.values())))
+    return {**data, "project": filled}
 
 
 def _questionnaire_source(name_or_path: str) -> Path:

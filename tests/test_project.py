@@ -96,6 +96,49 @@ def test_bad_settings_name_the_key(tmp_path: Path, text: str, message: str) -> N
     assert str(caught.value) == f"{settings}: {message}"
 
 
+def without_line(settings: Path, start: str) -> None:
+    text = settings.read_text(encoding="utf-8")
+    kept = [line for line in text.splitlines(keepends=True) if not line.startswith(start)]
+    assert len(kept) == len(text.splitlines()) - 1
+    settings.write_text("".join(kept), encoding="utf-8")
+
+
+def test_title_and_languages_default_to_the_questionnaires(project_dir: Path) -> None:
+    settings = project_dir / "consult.toml"
+    without_line(settings, "title = ")
+    without_line(settings, "languages = ")
+    project = load_project(explicit=project_dir).settings.project
+    assert project.title == ("International Consultation on the Management of Radicalized "
+                             "Offenders")
+    assert project.languages == ["en", "fr"]
+    # The title follows the first of the project's languages.
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "[project]\n", '[project]\nlanguages = ["fr"]\n'), encoding="utf-8")
+    assert load_project(explicit=project_dir).settings.project.title == (
+        "Consultation internationale sur la gestion des délinquants radicalisés")
+
+
+def test_a_language_the_questionnaire_lacks_is_an_error(project_dir: Path) -> None:
+    settings = project_dir / "consult.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace('languages = ["en", "fr"]', 'languages = ["en", "de"]'),
+                        encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        load_project(explicit=project_dir)
+    assert str(caught.value) == (
+        f"{settings.resolve()}: [project] languages: 'de' is not a language of "
+        'questionnaire.yaml, which is written in en, fr; write languages = ["en", "fr"] or a '
+        "part of it")
+
+
+def test_an_unreadable_questionnaire_leaves_the_settings_to_their_defaults(
+        project_dir: Path) -> None:
+    (project_dir / "questionnaire.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    assert load_project(explicit=project_dir).settings.project.languages == ["en", "fr"]
+    without_line(project_dir / "consult.toml", "languages = ")
+    assert load_project(explicit=project_dir).settings.project.languages == ["en"]
+
+
 def test_environment_overrides_database_url(project_dir: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
