@@ -400,8 +400,8 @@ def test_row_with_missing_cells(exported: Path, tmp_path: Path) -> None:
     with pytest.raises(IngestFileError) as error:
         KOBO.read(path)
     assert str(error.value) == (f"{path}, line {line}: {columns - 1} cells where the header has "
-                                f"{columns} columns; the file was cut short or edited by hand: "
-                                "export it again")
+                                f"{columns} columns; a value may hold an unquoted line break, or "
+                                "the file was edited by hand: export it again")
 
 
 def test_not_a_kobo_export(platform_files: dict[str, Path]) -> None:

@@ -324,6 +324,7 @@ def test_numeric_status_custom_tags_and_import_ids(tmp_path: Path) -> None:
         ["2014-09-09 11:00:00", "2014-09-09 11:05:00", "8", "1", "100", "R_3", "EN-GB"],
         ["2014-09-09 12:00:00", "2014-09-09 12:05:00", "2", "1", "100", "R_4"],
     ]
+    rows[3:] = [row + [""] * (len(rows[0]) - len(row)) for row in rows[3:]]  # every cell written
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle).writerows(rows)
     table = QUALTRICS.read(path)

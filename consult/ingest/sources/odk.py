@@ -22,6 +22,7 @@ from pathlib import Path
 
 from consult.errors import IngestFileError
 from consult.ingest.sources.base import SourceColumn, SourceTable
+from consult.ingest.sources.table import short_row_error
 from consult.ingest.sources.text import check_header, iso_datetime, read_rows
 
 CENTRAL_COLUMNS = frozenset({
@@ -121,13 +122,16 @@ def read_records(path: Path) -> Records:
     header = rows[0]
     check_header(path, header, starts[0])
     records = Records(header=header, header_line=starts[0], rows=[], lines=[])
-    for row, line in zip(rows[1:], starts[1:], strict=True):
+    for index, (row, line) in enumerate(zip(rows[1:], starts[1:], strict=True), start=1):
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(header):
+        if len(row) < len(header):
+            raise short_row_error(path, line, len(row), len(header), index == len(rows) - 1)
+        if len(row) > len(header):
             raise IngestFileError(
                 f"{path}, line {line}: {len(row)} cells where the header has {len(header)} "
-                "columns; the file was cut short or edited by hand: export it again"
+                "columns; a value may hold an unquoted delimiter, or the file was edited by "
+                "hand: export it again"
             )
         records.rows.append(row)
         records.lines.append(line)

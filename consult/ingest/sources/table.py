@@ -90,7 +90,7 @@ class _Table:
         if not rows:
             raise IngestFileError(f"{path}: the file has a header row but no responses; "
                                   "export it again with the responses included")
-        fit_rows(path, rows, numbers, len(header))
+        fit_rows(path, rows, numbers, len(header), spreadsheet=kind == "xlsx")
         columns = describe_columns(header)
         dayfirst = {c.index: is_dayfirst([row[c.index] for row in rows]) for c in columns
                     if c.meta in ("started_at", "submitted_at")}
@@ -265,16 +265,39 @@ def check_names(path: Path, header: Sequence[str], line: int = 1) -> None:
     check_header(path, [name if name.strip() else f"\0{i}" for i, name in enumerate(header)], line)
 
 
-def fit_rows(path: Path, rows: list[list[str]], numbers: Sequence[int], width: int) -> None:
-    """Pad short rows (spreadsheets drop trailing blanks) to ``width``; reject long ones."""
-    for row, number in zip(rows, numbers, strict=True):
+def fit_rows(path: Path, rows: list[list[str]], numbers: Sequence[int], width: int, *,
+             spreadsheet: bool = False) -> None:
+    """Make every row ``width`` cells long, or refuse the file naming the row.
+
+    A spreadsheet drops a row's trailing blank cells, so its short rows are
+    padded. In delimited text a row with cells but fewer than the header is a
+    file cut short (the last row) or a broken row, and is refused; so is a row
+    with more cells than the header in either.
+    """
+    last = len(rows) - 1
+    for index, (row, number) in enumerate(zip(rows, numbers, strict=True)):
         if len(row) > width:
             if any(cell.strip() for cell in row[width:]):
                 raise IngestFileError(
+                    f"{path}, row {number}: {len(row)} cells but the header names {width} "
+                    "columns; give every column of the table a name in the header row (row "
+                    "1), or delete the cells right of the table" if spreadsheet else
                     f"{path}, line {number}: {len(row)} cells but the header names {width} "
                     "columns; a value may hold an unquoted delimiter: export the file again")
             del row[width:]
+        elif len(row) < width and not spreadsheet and any(cell.strip() for cell in row):
+            raise short_row_error(path, number, len(row), width, index == last)
         row.extend([""] * (width - len(row)))
+
+
+def short_row_error(path: Path, line: int, cells: int, width: int,
+                    last: bool) -> IngestFileError:
+    """The error for a row of delimited text with fewer cells than its header has columns."""
+    why = ("the file may be truncated (it ends inside this row): export it again" if last else
+           "a value may hold an unquoted line break, or the file was edited by hand: export "
+           "it again")
+    return IngestFileError(f"{path}, line {line}: {cells} cells where the header has {width} "
+                           f"columns; {why}")
 
 
 def normalise_meta(path: Path, columns: Sequence[SourceColumn], rows: list[list[str]],
