@@ -90,9 +90,50 @@ def test_countries_below_the_threshold_are_suppressed(r361: Questionnaire) -> No
     sample = analyze(respondents, answers, r361, settings()).sample
     shown = {row.country_iso3: row.display for row in sample.by_country}
     assert shown["USA"] == "30" and shown["CAN"] == "7" and shown["AUS"] == "30"
-    assert {shown[c] for c in ("NZL", "FJI", "GBR", "ISR", "SGP", "JPN")} == {"<5"}
+    assert {shown[c] for c in ("NZL", "FJI")} == {"<5"}
     # Oceania keeps two small countries that hide each other: nothing more to suppress.
-    assert not any(row.suppressed == "secondary" for row in sample.by_country)
+    assert not any(row.suppressed == "secondary" for row in sample.by_country
+                   if row.region == "Oceania")
+    # Europe's 7 and Asia's 3 countries have one respondent each: named, each "<5" would
+    # still be exactly 1 (the region total equals the number of countries), so they are not.
+    assert not {"GBR", "FRA", "ISR", "SGP", "JPN"} & set(shown)
+    others = {row.region: row for row in sample.by_country if row.country_iso3 == "(other)"}
+    assert set(others) == {"Europe", "Asia"}
+    assert others["Europe"].name == "7 other countries" and others["Europe"].display == "x"
+    assert others["Asia"].name == "3 other countries" and others["Asia"].display == "<5"
+    assert sample.n_countries == 15
+    assert any("are not named" in n for n in sample.notes)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_no_named_country_count_follows_from_the_region_totals(r361: Questionnaire,
+                                                               seed: int) -> None:
+    """Every count a reader could give a named, small country is possible twice over.
+
+    Brute force, independent of the suppression code: for each region, every
+    split of its published total over its suppressed rows within what they
+    show (a listed country has at least 1; "<5" at most 4).
+    """
+    import itertools
+    import random
+
+    rng = random.Random(seed)
+    pool = ["GBR", "FRA", "ESP", "NLD", "BEL", "ISR", "SGP", "JPN", "NZL", "FJI", "USA", "CAN"]
+    countries = {c: rng.choice([1, 1, 1, 2, 3, 6]) for c in rng.sample(pool, rng.randint(3, 9))}
+    respondents, answers = r361_sample(countries)
+    sample = analyze(respondents, answers, r361, settings()).sample
+    totals = {row.label: row.count for row in sample.by_region}
+    for region, total in totals.items():
+        rows = [r for r in sample.by_country if r.region == region]
+        hidden = [r for r in rows if r.count is None]
+        left = total - sum(r.count or 0 for r in rows)
+        ranges = [range(1, 5) if r.display == "<5" else range(1, left + 1) for r in hidden]
+        splits = [s for s in itertools.product(*ranges) if sum(s) == left]
+        assert splits, region
+        for k, row in enumerate(hidden):
+            # An "x" hides a count of at least the threshold: knowing it is no disclosure.
+            if row.country_iso3 != "(other)" and row.display == "<5":
+                assert len({s[k] for s in splits}) >= 2, (region, row.name, splits)
 
 
 def test_secondary_suppression_of_a_country(r361: Questionnaire) -> None:

@@ -85,6 +85,38 @@ def describe_sample(respondents: pd.DataFrame, answers: Mapping[str, pd.DataFram
                   exclusions={str(k): int(v) for k, v in sorted(exclusions.items())}, notes=notes)
 
 
+# The row standing for the countries of a region that cannot be named (see _by_country).
+OTHER_COUNTRIES = "(other)"
+
+
+def _pinned_by_bounds(hidden: Sequence[tuple[str, str]], values: dict[tuple[str, str], int],
+                      protection: Any, threshold: int) -> bool:
+    """Whether a region's suppressed country counts follow from its total and their bounds.
+
+    The rank test of :func:`protect_cells` uses the published totals alone; a
+    reader also knows that a listed country has at least one respondent and a
+    ``<5`` at most four. Two countries sharing a region total of 2 then have
+    exactly one each; a region whose only suppressed country is small gives
+    that country's count away. Such a region's suppressed countries are not
+    named.
+    """
+    if not hidden:
+        return False
+    if len(hidden) == 1:
+        # Its count is the region's total minus the published ones: a small one is not named
+        # (a suppressed count of the threshold or more may follow from the totals).
+        return protection.status[hidden[0]] == "primary"
+    residual = sum(values[k] for k in hidden)  # the region total minus its published countries
+    cap = {k: threshold - 1 if protection.status[k] == "primary" else residual for k in hidden}
+    for key in hidden:
+        others = [k for k in hidden if k != key]
+        low = max(1, residual - sum(cap[k] for k in others))
+        high = min(cap[key], residual - len(others))
+        if low >= high:
+            return True
+    return False
+
+
 def _count_rows(entries: Sequence[tuple[str, str, int]], n: int, rule: PercentRule,
                 threshold: int) -> list[CountRow]:
     pcts = rule.distribution([count for _, _, count in entries], n)
@@ -107,9 +139,21 @@ def _by_country(countries: pd.Series, regions: pd.Series, region_order: Sequence
     lines = [[key for key in values if key[0] == region] for region in region_order]
     lines.append(list(values))
     protection = protect_cells(values, lines, threshold)
+    unnamed = [r for r in region_order if _pinned_by_bounds(
+        [k for k in values if k[0] == r and protection.suppressed(k)], values, protection,
+        threshold)]
     rows: list[CountryRow] = []
     for region in region_order:
         keys = [k for k in values if k[0] == region]
+        if region in unnamed:
+            hidden = [k for k in keys if protection.suppressed(k)]
+            keys = [k for k in keys if not protection.suppressed(k)]
+            total = sum(values[k] for k in hidden)
+            rows.append(CountryRow(
+                country_iso3=OTHER_COUNTRIES, name=f"{len(hidden)} other countries",
+                region=_label(region), count=None, pct=None, share=None,
+                display=f"<{threshold}" if total < threshold else "x",
+                suppressed="primary" if total < threshold else "secondary"))
         # Suppressed countries go last, by name: their order must not hint at their size.
         keys.sort(key=lambda k: (protection.suppressed(k), -values[k] if not protection.suppressed(k)
                                  else 0, k[1]))
@@ -127,7 +171,10 @@ def _by_country(countries: pd.Series, regions: pd.Series, region_order: Sequence
                                        display=f"<{threshold}" if status == "primary" else "x",
                                        suppressed=status))
     notes = []
-    alone = [r for r in region_order if len([k for k in values if k[0] == r]) == 1
+    if unnamed:
+        notes.append(note("countries_unnamed", regions=", ".join(_label(r) for r in unnamed)))
+    alone = [r for r in region_order if r not in unnamed
+             and len([k for k in values if k[0] == r]) == 1
              and protection.suppressed(next(k for k in values if k[0] == r))]
     if alone:
         notes.append(note("one_country", regions=", ".join(_label(r) for r in alone)))

@@ -61,6 +61,11 @@ TEMPLATES: dict[str, Template] = {
     "one_country": Template(
         "{regions}: one country only, so its count is the region's count in by_region.",
         "{regions} : un seul pays, dont l’effectif est donc celui de la région."),
+    "countries_unnamed": Template(
+        "{regions}: the countries whose counts are suppressed are not named, as their counts "
+        "would follow from the region's total.",
+        "{regions} : les pays dont l’effectif est masqué ne sont pas nommés, car leurs "
+        "effectifs se déduiraient du total de la région."),
     "sample_groups": Template(
         "Regions and profile groups are described in full; groups below {threshold} respondents "
         "are flagged and merged in crossed tables.",
