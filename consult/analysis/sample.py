@@ -105,7 +105,7 @@ def _pinned_by_bounds(hidden: Sequence[tuple[str, str]], values: dict[tuple[str,
     if len(hidden) == 1:
         # Its count is the region's total minus the published ones: a small one is not named
         # (a suppressed count of the threshold or more may follow from the totals).
-        return protection.status[hidden[0]] == "primary"
+        return bool(protection.status[hidden[0]] == "primary")
     residual = sum(values[k] for k in hidden)  # the region total minus its published countries
     cap = {k: threshold - 1 if protection.status[k] == "primary" else residual for k in hidden}
     for key in hidden:
