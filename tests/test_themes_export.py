@@ -41,13 +41,17 @@ def test_export_writes_tidy_rows_with_internal_ids(tmp_path: Path) -> None:
         rows = [dict(zip(header, row, strict=True)) for row in reader]
     assert result.stdout == f"Wrote {len(rows)} rows to {path}\n"
     assert tuple(header) == EXPORT_COLUMNS
-    # The same answers and themes as out/themes.csv, one row per unit and theme.
+    # The same answers and themes as out/themes.csv, now per sentence unit: each theme of an
+    # answer is held by at least one of its sentences, and by no sentence of another answer.
     with (project.out_dir / "themes.csv").open(encoding="utf-8") as handle:
-        fitted = {(r["respondent"], r["item"], r["theme"], r["label"], r["score"])
+        fitted = {(r["respondent"], r["item"], r["theme"], r["label"])
                   for r in csv.DictReader(handle)}
-    assert {(r["respondent"], r["item"], r["theme"], r["label"], r["score"]) for r in rows} \
-        == fitted and len(rows) == len(fitted)
-    assert {r["unit"] for r in rows} == {"1"}  # whole answers are the units
+    assert {(r["respondent"], r["item"], r["theme"], r["label"]) for r in rows} == fitted
+    assert len({(r["respondent"], r["unit"], r["theme"]) for r in rows}) == len(rows)
+    units: dict[str, set[int]] = {}
+    for r in rows:
+        units.setdefault(r["respondent"], set()).add(int(r["unit"]))
+    assert any(max(numbers) > 1 for numbers in units.values())  # answers of several sentences
     # respondent: the store's internal id, never a referral code or the source's response id.
     with open_store(project.database_url) as store:
         respondents, answers = load_responses(store)
@@ -60,10 +64,13 @@ def test_export_writes_tidy_rows_with_internal_ids(tmp_path: Path) -> None:
     answer = {str(r): str(v) for r, i, v in zip(answers["respondent_id"], answers["item_id"],
                                                 answers["value"], strict=True)
               if i == "acc_practice"}
-    assert {r["text"] for r in rows if answer[r["respondent"]] in PLANTED} == {
-        "Write to [redacted]: [redacted] Penitentiary keeps them in a unit.",
-        "Call [redacted] about the separation unit at HMP [redacted]."}
-    assert all(r["text"] == redact(answer[r["respondent"]]) for r in rows)
+    planted = " ".join(r["text"] for r in rows if answer[r["respondent"]] in PLANTED)
+    assert "[redacted]" in planted
+    assert not {"jones", "example.org", "Kingston", "613", "Belmarsh"} & set(
+        planted.replace(":", " ").split()) and "Kingston" not in planted
+    # Each unit is a sentence of its answer, redacted.
+    plain = {r["respondent"]: redact(answer[r["respondent"]]) for r in rows}
+    assert all(r["text"].rstrip(".") in plain[r["respondent"]] for r in rows)
 
     chosen = tmp_path / "coded.csv"
     one = runner.invoke(app, [*base, "themes", "export", "acc_practice", "-o", str(chosen)])

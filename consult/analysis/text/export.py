@@ -10,7 +10,9 @@ of results.json into a CSV with one row per unit and theme:
 ``item``
     The free-text item.
 ``unit``
-    The unit's number within the respondent's answer (1 while whole answers are the units).
+    The unit's number within the respondent's answer: its sentences as the fit
+    cut them (1 while whole answers are the units). A sentence holding no theme
+    has no row.
 ``text``
     The unit, redacted as quotes are.
 ``theme``, ``label``

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -45,6 +46,7 @@ from consult.analysis.text.themes import (
     DEFAULT_MARGIN,
     DEFAULT_THRESHOLD,
     DOMAIN_STOP_WORDS,
+    ThemeFit,
     fit_themes,
     load_codebook,
 )
@@ -94,13 +96,16 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
                        margin: float = DEFAULT_MARGIN, embedder: Embedder | None = None,
                        model_dir: Path | None = None,
                        match_threshold: float = MATCH_THRESHOLD,
-                       progress: bool = False) -> ThemesRun:
+                       progress: bool = False,
+                       on_item: Callable[[str], None] | None = None) -> ThemesRun:
     """Fit themes on the project's stored free-text answers, curate them and write them out.
 
     ``model_dir`` is any local sentence-transformers folder (default: the
     shipped all-MiniLM-L6-v2); ``embedder`` replaces the model altogether.
     ``codebook``, ``threshold`` and ``model_dir`` default to the project's
-    ``[themes]`` settings, which also give the domain stop words.
+    ``[themes]`` settings, which also give the domain stop words. ``on_item``
+    is called with a short line as each item starts and finishes (the first
+    may wait for the model to load).
 
     Raises
     ------
@@ -156,7 +161,10 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
     proposals: list[ThemeEntry] = []
     notes: dict[str, str] = {}
     kept: dict[str, list[UnitThemes]] = {}
-    for item in chosen:
+    for number, item in enumerate(chosen, 1):
+        started = time.perf_counter()
+        if on_item is not None:
+            on_item(f"{item.id} ({number}/{len(chosen)}): fitting themes ...")
         texts = _answers_of(by_item.get(item.id), item.id)
         prepared = prepare(texts, settings.project.languages)
         unit_texts = [u.text for u in prepared.units]
@@ -175,8 +183,11 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
         fitted[item.id] = _item_themes(item.id, fit.settings | curated.settings | extra, curated,
                                        prepared.units, prepared.non_answers,
                                        prepared.language_counts(), people)
-        item_rows, kept[item.id] = _rows(item.id, prepared.units, curated)
+        item_rows, kept[item.id] = _rows(item.id, prepared.units, curated, fit)
         rows += item_rows
+        if on_item is not None:
+            on_item(f"{item.id} ({number}/{len(chosen)}): {len(unit_texts)} answers, done in "
+                    f"{time.perf_counter() - started:.1f} s")
     proposals_path, more = _propose(project, curation, proposals, notes)
     issues += more
     csv_path = _write_csv(project.out_dir / THEMES_CSV, rows)
@@ -378,21 +389,59 @@ def _support(people: Sequence[int], group: Grouping, threshold: int) -> list[The
     return rows
 
 
-def _rows(item_id: str, units: Sequence[Answer],
-          curated: CuratedFit) -> tuple[list[tuple[Any, ...]], list[UnitThemes]]:
-    """The rows of themes.csv and the units kept for the export, for one item."""
+def _rows(item_id: str, answers: Sequence[Answer], curated: CuratedFit,
+          fit: ThemeFit) -> tuple[list[tuple[Any, ...]], list[UnitThemes]]:
+    """The rows of themes.csv (per answer) and the units kept for the export (per sentence)."""
     labels = {t.id: t.label for t in curated.themes}
     rows: list[tuple[Any, ...]] = []
+    for answer, assigned in zip(answers, curated.assignments, strict=True):
+        rows += [(answer.respondent_id, item_id, theme_id, labels[theme_id], f"{score:.4f}",
+                  rank) for rank, (theme_id, score) in enumerate(assigned, start=1)]
+    return rows, _units_kept(item_id, answers, curated, fit, labels)
+
+
+def _units_kept(item_id: str, answers: Sequence[Answer], curated: CuratedFit, fit: ThemeFit,
+                labels: dict[str, str]) -> list[UnitThemes]:
+    """Each sentence unit of each answer with the published themes it holds.
+
+    A sentence holds a published theme of its answer when it holds one of the
+    fitted themes the published one is made of (merges included); a theme the
+    answer holds through curation alone (a split, a pin) is listed on its first
+    sentence. Excluded themes are on no sentence, as on no answer.
+    """
+    made_of: dict[str, set[str]] = {}
+    for theme in curated.themes:
+        for fitted in theme.fitted or (theme.id,):
+            made_of.setdefault(fitted, set()).add(theme.id)
+    sentences: dict[int, list[int]] = {}
+    for k, unit in enumerate(fit.units):
+        sentences.setdefault(unit.answer, []).append(k)
     kept = []
-    numbers: dict[int, int] = {}
-    for unit, assigned in zip(units, curated.assignments, strict=True):
-        rows += [(unit.respondent_id, item_id, theme_id, labels[theme_id], f"{score:.4f}", rank)
-                 for rank, (theme_id, score) in enumerate(assigned, start=1)]
-        numbers[unit.respondent_id] = numbers.get(unit.respondent_id, 0) + 1
-        kept.append(UnitThemes(respondent=unit.respondent_id, item=item_id,
-                               unit=numbers[unit.respondent_id], text=redact(unit.text),
-                               themes=tuple((t, labels[t], s) for t, s in assigned)))
-    return rows, kept
+    for i, (answer, assigned) in enumerate(zip(answers, curated.assignments, strict=True)):
+        mine = sentences.get(i) or []
+        if not mine or len(fit.unit_assignments) != len(fit.units):
+            kept.append(UnitThemes(respondent=answer.respondent_id, item=item_id, unit=1,
+                                   text=redact(answer.text),
+                                   themes=tuple((t, labels[t], s) for t, s in assigned)))
+            continue
+        published = dict(assigned)
+        held: list[dict[str, float]] = []
+        for k in mine:
+            found: dict[str, float] = {}
+            for fitted, score in fit.unit_assignments[k]:
+                for theme_id in made_of.get(fitted, ()):
+                    if theme_id in published and score > found.get(theme_id, -2.0):
+                        found[theme_id] = score
+            held.append(found)
+        for theme_id, score in published.items():
+            if not any(theme_id in found for found in held):
+                held[0][theme_id] = score
+        for number, (k, found) in enumerate(zip(mine, held, strict=True), start=1):
+            ordered = sorted(found.items(), key=lambda ts: -ts[1])
+            kept.append(UnitThemes(respondent=answer.respondent_id, item=item_id, unit=number,
+                                   text=redact(fit.units[k].text),
+                                   themes=tuple((t, labels[t], s) for t, s in ordered)))
+    return kept
 
 
 def _embedder(project: Project, model_dir: Path | None, progress: bool) -> MiniLMEmbedder:
