@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,6 +169,15 @@ def test_cli_fit_writes_csv_and_results_then_show(project: Project, model_cache:
     result = runner.invoke(app, [*base, "themes", "fit", "acc_practice", "rec_practice"])
     assert result.exit_code == 0, result.output
     assert "acc_practice: " in result.stdout and "Wrote " in result.stdout
+    # Not a terminal, so no progress bar: a line on stderr as each item starts and ends.
+    steps = [line for line in result.stderr.splitlines() if "/2)" in line]
+    assert [re.sub(r"\): \d+ answers, done in \d+\.\d s$", "): N answers, done in T s", line)
+            for line in steps] == [
+        "acc_practice (1/2): fitting themes ...",
+        "acc_practice (1/2): N answers, done in T s",
+        "rec_practice (2/2): fitting themes ...",
+        "rec_practice (2/2): N answers, done in T s",
+    ], result.stderr
     with (project.out_dir / "themes.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert rows and set(rows[0]) == {"respondent", "item", "theme", "label", "score", "rank"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -63,7 +64,7 @@ def fit(
     done = fit_project_themes(project_of(ctx), items or (),
                               codebook=find_codebook(codebook) if codebook else None,
                               threshold=threshold, model_dir=model,
-                              progress=sys.stderr.isatty())
+                              progress=sys.stderr.isatty(), on_item=_step)
     for item_id, found in done.items.items():
         curated = sum(t.curated for t in found.themes)
         by_hand = found.settings.get("human_coded")
@@ -131,8 +132,11 @@ def code(
                            "(e.g. r361-roundtable) or set [themes] codebook in consult.toml")
     if model is None and options.model:
         model = project.root / options.model
+    started = time.perf_counter()
+    _step(f"{item}: reading the coding sheets and placing the answers among the codes ...")
     done = code_item(project, item, chosen, count=count, sheets=sheets or (),
                      model_dir=model, progress=sys.stderr.isatty())
+    _step(f"{item}: done in {time.perf_counter() - started:.1f} s")
     coding = done.coding
     for issue in coding.issues:
         err.print(f"  {issue.severity}: {issue}", markup=False)
@@ -152,6 +156,11 @@ def code(
               "codebook is least sure of; fill its codes column (ids or labels, separated by "
               f"';'; none when no code applies)", markup=False)
     out.print("Codes: " + "; ".join(f"{c.id} ({c.label})" for c in coding.given), markup=False)
+
+
+def _step(line: str) -> None:
+    """A progress line on stderr, so that a slow step is never silent (even without a terminal)."""
+    err.print(line, markup=False)
 
 
 @app.command("show")
