@@ -223,3 +223,28 @@ def stored_values(project: Project, item: str) -> int:
     with open_store(project.database_url) as store:
         _, answers = load_responses(store, included_only=False)
     return int((answers["item_id"] == item).sum())
+
+
+def test_an_export_of_another_survey_is_refused_even_with_a_mapping(
+        project: Project, consultation: SynthConsultation) -> None:
+    path, mapping = accepted(project, consultation)
+    # Another survey on the same platform: the same generic keys (Q1, Q2...), other
+    # questions, other answers.
+    rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
+    keys = set(yaml.safe_load(mapping.read_text(encoding="utf-8"))["questions"])
+    asked = [i for i, name in enumerate(rows[0]) if name.split("_")[0] in keys]
+    for i in asked:
+        rows[1][i] = f"How often do you use online proctoring tool number {i}?"
+        for row in rows[3:]:
+            row[i] = "Python Programming" if row[i] else ""
+    other = project.root / "other.csv"
+    with other.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    code, stdout, stderr = ingest(project, other)
+    assert code == 1
+    text = one_line(stderr)
+    assert text.startswith(f"Error: {other}: only 0 of ")
+    assert "questions agree with mapping/qualtrics.yaml and " in text
+    assert "this looks like an export of another survey" in text
+    assert "Recode" not in stdout + stderr
+    assert stored_rows(project) == 0

@@ -116,11 +116,11 @@ def draft_mapping(table: SourceTable, questionnaire: Questionnaire) -> Mapping:
             questions[key] = QuestionMapping(
                 question=key, columns=[table.columns[c].name for c in group], item=item_id,
                 how=how, confidence=round(confidence, 2), choices=choices,
-                text=_group_text(group, table))
+                text=group_text(group, table))
         else:
             questions[key] = QuestionMapping(
                 question=key, columns=[table.columns[c].name for c in group], item=None,
-                how="unmatched", confidence=0.0, text=_group_text(group, table),
+                how="unmatched", confidence=0.0, text=group_text(group, table),
                 candidates=[(i, round(s, 2)) for s, _, i in ranked[:3] if s > 0.2])
     code_column = table.column("referral_code")
     ref_column = table.column("referred_by")
@@ -333,7 +333,8 @@ def question_groups(table: SourceTable) -> dict[str, list[int]]:
     return dict(groups)
 
 
-def _group_text(group: list[int], table: SourceTable) -> str:
+def group_text(group: list[int], table: SourceTable) -> str:
+    """The question text of a group of columns: the first column's that has one."""
     return next((table.columns[i].text for i in group if table.columns[i].text), "")
 
 
@@ -346,8 +347,8 @@ def _score(key: str, group: list[int], item: Item, table: SourceTable,
     if compact(key) == compact(item.id) or any(compact(c.name) == compact(item.id)
                                                for c in columns if not c.other_text):
         return 1.0, "same id"
-    text = _group_text(group, table)
-    text_score = max((_similarity(text, label) for label in item.label.values()), default=0.0)
+    text = group_text(group, table)
+    text_score = max((similarity(text, label) for label in item.label.values()), default=0.0)
     choice_score = _choice_overlap(group, item, table)
     if choice_score is None:
         return text_score, "question text"
@@ -356,7 +357,8 @@ def _score(key: str, group: list[int], item: Item, table: SourceTable,
     return 0.4 * text_score + 0.6 * choice_score, "choice labels"
 
 
-def _similarity(a: str, b: str) -> float:
+def similarity(a: str, b: str) -> float:
+    """How alike two labels are, 0-1: the better of a character ratio and word overlap."""
     x, y = normalise_label(a), normalise_label(b)
     if not x or not y:
         return 0.0

@@ -2,8 +2,9 @@
 
 A mapping is written once and used for every later export of its source, so
 a typo in it, or an export of another layout, would lose data without a word.
-Every column the mapping names must be in the file, and every question of
-the file the ingest will not read is listed.
+The file must be an export of the survey the mapping was made for, every
+column the mapping names must be in it, and every question of the file the
+ingest will not read is listed.
 """
 
 from __future__ import annotations
@@ -11,9 +12,52 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from consult.errors import Issue, ValidationFailed
-from consult.ingest.mapping import Mapping, question_groups
+from consult.errors import ConsultError, Issue, ValidationFailed
+from consult.ingest.mapping import (
+    Mapping,
+    QuestionMapping,
+    draft_mapping,
+    group_text,
+    question_groups,
+    similarity,
+)
 from consult.ingest.sources.base import SourceTable
+from consult.questionnaire import Questionnaire
+
+SAME_SURVEY = 0.3
+"""Below this share of questions agreeing with the mapping and the questionnaire, a file is
+taken for an export of another survey."""
+
+
+def check_same_survey(mapping: Mapping, table: SourceTable, mapping_path: Path,
+                      questionnaire: Questionnaire) -> None:
+    """Refuse a file that is an export of another survey than the one ``mapping`` was made for.
+
+    A platform names questions generically (Qualtrics' ``Q1``, ``Q2``...), so
+    keys alone do not tell surveys apart: a question agrees with the mapping
+    when an entry names its key or columns and, when both have one, the
+    entry's question text is the file's. When too few agree, the file is
+    matched against the questionnaire afresh, as a first ingest would; too few
+    matches there too, and it is refused before any cell is converted.
+    """
+    groups = question_groups(table)
+    if not groups:
+        return
+    entries = list(mapping.questions.values())
+    agreeing = sum(1 for key, group in groups.items()
+                   if _agrees(mapping.questions.get(key) or _entry_of(entries, table, group),
+                              group_text(group, table)))
+    if agreeing >= max(1, SAME_SURVEY * len(groups)):
+        return
+    draft = draft_mapping(table, questionnaire)
+    matched = sum(1 for q in draft.questions.values() if q.item is not None)
+    if matched >= max(1, SAME_SURVEY * len(draft.questions)):
+        return  # the questionnaire's questions, worded or laid out otherwise
+    raise ConsultError(
+        f"{table.path}: only {agreeing} of {len(groups)} questions agree with {_shown(mapping_path)} "
+        f"and {matched} match the questionnaire {questionnaire.id} {questionnaire.version}; this "
+        "looks like an export of another survey. Check the file; ingest another survey in a "
+        "project of its own (consult init), or write its mapping by hand (docs/mapping.md)")
 
 
 def check_columns(mapping: Mapping, table: SourceTable, mapping_path: Path) -> None:
@@ -80,6 +124,21 @@ def unread_questions(mapping: Mapping, table: SourceTable, mapping_path: Path) -
                 column=q.columns[0] if q.columns else "", severity="info",
                 hint=f"Set questions.{q.question}.item in {mapping_name} to keep them."))
     return issues
+
+
+def _entry_of(entries: list[QuestionMapping], table: SourceTable,
+              group: list[int]) -> QuestionMapping | None:
+    names = {table.columns[i].name for i in group}
+    return next((q for q in entries if names & set(q.columns)), None)
+
+
+def _agrees(entry: QuestionMapping | None, text: str) -> bool:
+    if entry is None:
+        return False
+    if not entry.text or not text:
+        return True
+    # The draft keeps the first 160 characters of a question's text.
+    return similarity(entry.text, text[:160]) >= 0.6
 
 
 def _answered(table: SourceTable, group: list[int]) -> int:

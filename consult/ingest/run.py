@@ -24,7 +24,7 @@ from consult.ingest.convert import (
     legacy_fingerprint,
 )
 from consult.ingest.mapping import Mapping, draft_mapping, load_mapping, save_mapping
-from consult.ingest.mapping_fit import check_columns, unread_questions
+from consult.ingest.mapping_fit import check_columns, check_same_survey, unread_questions
 from consult.ingest.sources import READERS, SourceReader, reader
 from consult.ingest.sources.text import sniff_delimiter
 from consult.project import Project
@@ -103,6 +103,7 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
     result.mapping_path = mapping_file
     if mapping_file.is_file():
         mapping = load_mapping(mapping_file, questionnaire)
+        check_same_survey(mapping, table, mapping_file, questionnaire)
         check_columns(mapping, table, mapping_file)
         result.mapping = mapping
         if not mapping.reviewed and (mapping.uncertain or mapping.unmatched):
