@@ -167,14 +167,31 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
             "the responses as CSV") from None
     except OSError as exc:
         raise IngestFileError(f"{path}: cannot read the file ({exc.strerror})") from None
+    # Blank rows are skipped, above the column names too.
     found = [(n, cells) for n, cells in found if any(c.strip() for c in cells)]
-    if not found or found[0][0] != 1:
-        raise IngestFileError(f"{path}: the first sheet has no header in row 1; put the column "
-                              "names in the first row of the first sheet")
+    if not found:
+        raise IngestFileError(f"{path}: the first sheet is empty; put the column names in its "
+                              "first row and one response per row below them")
+    _refuse_title_rows(path, found)
     header = found[0][1]
     while header and not header[-1].strip():
         header.pop()
     return header, [cells for _, cells in found[1:]], [n for n, _ in found[1:]]
+
+
+def _refuse_title_rows(path: Path, found: list[tuple[int, list[str]]]) -> None:
+    """Refuse a title (one filled cell) above the column names, naming both rows."""
+    filled = [sum(1 for c in cells if c.strip()) for _, cells in found]
+    if filled[0] != 1 or len(found) < 2:
+        return
+    header = next((i for i, count in enumerate(filled) if count > 1), None)
+    if header is None:
+        return  # a one-column table
+    title = next(c for c in found[0][1] if c.strip()).strip()
+    raise IngestFileError(
+        f"{path}, row {found[0][0]}: {title[:60]!r} is a title above the table, not column "
+        f"names; delete the row(s) above the column names (row {found[header][0]}) so that "
+        "they are the first row of the first sheet")
 
 
 def _xlsx_cell(value: object) -> str:
@@ -280,8 +297,8 @@ def fit_rows(path: Path, rows: list[list[str]], numbers: Sequence[int], width: i
             if any(cell.strip() for cell in row[width:]):
                 raise IngestFileError(
                     f"{path}, row {number}: {len(row)} cells but the header names {width} "
-                    "columns; give every column of the table a name in the header row (row "
-                    "1), or delete the cells right of the table" if spreadsheet else
+                    "columns; give every column of the table a name in the header row, "
+                    "or delete the cells right of the table" if spreadsheet else
                     f"{path}, line {number}: {len(row)} cells but the header names {width} "
                     "columns; a value may hold an unquoted delimiter: export the file again")
             del row[width:]
