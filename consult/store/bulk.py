@@ -56,33 +56,49 @@ def insert_many(conn: sa.Connection, table: sa.Table, names: Sequence[str],
     each statement (:func:`statements_in_background` gives one); by default a
     cursor of ``conn`` runs them.
     """
-    dialect = conn.dialect
-    processors = _processors(table, names, dialect)
-    if processors:
-        def process(row: tuple[Any, ...]) -> tuple[Any, ...]:
-            values = list(row)
-            for i, processor in processors:
-                values[i] = processor(values[i])
-            return tuple(values)
-        rows = map(process, rows)
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    one = f"({', '.join([mark] * len(names))})"
-    insert = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-    # Many rows per statement: both SQLite and PostgreSQL then spend their time
-    # storing rows rather than stepping one statement per row (about 40% less
-    # time on SQLite for millions of answers). The DBAPI cursor of this
-    # connection (so, this transaction) takes the batches as they are made.
-    per = max(1, _PARAMETERS_PER_INSERT // len(names))
-    full = insert + ", ".join([one] * per)
+    insert = _Insert(conn, table, names)
     pending = iter(rows)
-    batches = iter(lambda: list(islice(pending, per)), [])
     with _executing(conn, execute) as run:
-        for batch in batches:
-            flat = list(chain.from_iterable(batch))
-            if len(batch) == per:
-                run(full, flat)
-            else:
-                run(insert + ", ".join([one] * len(batch)), flat)
+        for batch in iter(lambda: list(islice(pending, insert.rows)), []):
+            insert.run(run, list(chain.from_iterable(batch)))
+
+
+def insert_values(conn: sa.Connection, table: sa.Table, names: Sequence[str],
+                  values: Sequence[Any], *, execute: Execute | None = None) -> None:
+    """INSERT rows given as one flat sequence of values, row after row, in the order of
+    ``names`` (as :func:`insert_many`, for callers that can lay rows out without a
+    tuple per row)."""
+    insert = _Insert(conn, table, names)
+    size = insert.rows * len(names)
+    with _executing(conn, execute) as run:
+        for start in range(0, len(values), size):
+            insert.run(run, list(values[start:start + size]))
+
+
+class _Insert:
+    """Many-row INSERT statements for one table and column list."""
+
+    def __init__(self, conn: sa.Connection, table: sa.Table, names: Sequence[str]) -> None:
+        dialect = conn.dialect
+        self.width = len(names)
+        self.processors = _processors(table, names, dialect)
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.one = f"({', '.join([mark] * len(names))})"
+        self.head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+        # Many rows per statement: both SQLite and PostgreSQL then spend their
+        # time storing rows rather than stepping one statement per row.
+        self.rows = max(1, _PARAMETERS_PER_INSERT // len(names))
+        self.full = self.head + ", ".join([self.one] * self.rows)
+
+    def run(self, execute: Execute, values: list[Any]) -> None:
+        """Store ``values`` (whole rows, at most :attr:`rows` of them); ``values`` is handed
+        over and must not be changed afterwards."""
+        width = self.width
+        for i, processor in self.processors:  # a column at a time: no tuple per row
+            values[i::width] = list(map(processor, values[i::width]))
+        count = len(values) // width
+        execute(self.full if count == self.rows
+                else self.head + ", ".join([self.one] * count), values)
 
 
 # Parameters per statement: below SQLite's limit of 32,766 (and PostgreSQL's

@@ -19,6 +19,7 @@ from consult.store.bulk import (
     Execute,
     collector_paused,
     insert_many,
+    insert_values,
     read_frame,
     statements_in_background,
 )
@@ -200,10 +201,18 @@ class IngestWriter:
                     (_respondent_row(rid, resp, self.ingest_id)
                      for rid, resp in zip(keys, respondents, strict=True)), execute=execute)
         # Millions of rows: answer records straight to the driver (answers
-        # have no typed columns).
-        insert_many(conn, schema.answers, ("respondent_id", *_ANSWER_COLUMNS),
-                    ((rid, *answer) for rid, resp in zip(keys, respondents, strict=True)
-                     for answer in resp.answers), execute=execute)
+        # have no typed columns), laid out a response at a time, column by
+        # column, rather than as a tuple per answer.
+        width = 1 + len(_ANSWER_COLUMNS)
+        values: list[Any] = []
+        for rid, resp in zip(keys, respondents, strict=True):
+            if answers := resp.answers:
+                flat = [rid] * (width * len(answers))
+                for column, field_values in enumerate(zip(*answers, strict=True), start=1):
+                    flat[column::width] = field_values
+                values += flat
+        insert_values(conn, schema.answers, ("respondent_id", *_ANSWER_COLUMNS), values,
+                      execute=execute)
         excluded = [(rid, reason, detail) for rid, resp in zip(keys, respondents, strict=True)
                     for reason, detail in resp.exclusions]
         if excluded:
