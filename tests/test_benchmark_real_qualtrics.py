@@ -38,12 +38,9 @@ def test_qsf_import_then_ingest_stores_every_response_and_q6_counts(tmp_path: Pa
     assert result.exit_code == 0, result.output
     project_dir = tmp_path / "p"
     args = ["--project", str(project_dir), "ingest", str(BENCH / "responses_qualtrics.csv")]
+    # Every question matches, the matrices' statements (Q4_1..Q4_8, Q33_*, Q34_*) too:
+    # the draft needs no review.
     result = runner.invoke(app, [*args, "--accept-mapping"])
-    if result.exit_code == 3:  # uncertain matches: take the draft as reviewed
-        mapping = project_dir / "mapping" / "qualtrics.yaml"
-        text = mapping.read_text(encoding="utf-8")
-        mapping.write_text(text.replace("reviewed: false", "reviewed: true"), encoding="utf-8")
-        result = runner.invoke(app, args)
     assert result.exit_code == 0, result.stdout + result.stderr
     project = load_project(explicit=project_dir)
     with open_store(project.database_url) as store:
@@ -58,6 +55,14 @@ def test_qsf_import_then_ingest_stores_every_response_and_q6_counts(tmp_path: Pa
     counts = Counter(labels[v] for v in q6["value"])
     assert counts == expected
     assert abs(counts["Yes"] - 26) <= 1
+    # A matrix statement: the paper's "aware of Respondus n = 56".
+    rows, expected = counted_from_csv("Q4_7")
+    q4_7 = answers[answers["item_id"] == "q4_7"]
+    labels = {c.code: c.label["en"] for c in _item(project_dir, "q4_7").choices or []}
+    assert Counter(labels[v] for v in q4_7["value"]) == expected
+    assert expected["Aware"] == 56
+    for matrix in ("q33", "q34"):
+        assert answers["item_id"].str.startswith(matrix + "_").any(), matrix
 
 
 def _item(project_dir: Path, item_id: str):  # type: ignore[no-untyped-def]

@@ -313,7 +313,8 @@ class RowConverter:
             column = self.table.columns[by_name[name]]
             if column.other_text:
                 other.append(column.index)
-            elif column.choice is not None:
+            elif column.choice is not None and item.type is ItemType.MULTIPLE_CHOICE:
+                # (a matrix statement's column holds its whole answer: read as a main column)
                 code = q.choices.get(str(column.choice))
                 if code is None:
                     self.issues.append(Issue(

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from consult.errors import ConsultError, Issue, ValidationFailed
-from consult.ingest.sources.base import SourceTable
+from consult.ingest.sources.base import SourceColumn, SourceTable
 from consult.questionnaire import Item, ItemType, Questionnaire
 from consult.questionnaire.model import OTHER_CODE
 
@@ -84,6 +84,8 @@ class Mapping:
 def draft_mapping(table: SourceTable, questionnaire: Questionnaire) -> Mapping:
     """Match every platform question of ``table`` to an item, with a confidence."""
     groups = question_groups(table)
+    statements = _matrix_statements(groups, table, questionnaire)
+    groups = {key: group for key, group in groups.items() if key not in statements}
     items = questionnaire.items()
     scores: dict[str, list[tuple[float, str, str]]] = {}
     for key, group in groups.items():
@@ -94,7 +96,7 @@ def draft_mapping(table: SourceTable, questionnaire: Questionnaire) -> Mapping:
         )
     # One-to-one: the surest pairs first; an item taken is not offered again.
     # A split multiple choice and its "other" text are one question, so one item.
-    taken: set[str] = set()
+    taken: set[str] = {item.id for rows in statements.values() for _, item in rows}
     assigned: dict[str, tuple[float, str, str]] = {}
     for score, how, item_id, key in sorted(
         ((s, h, i, k) for k, ranked in scores.items() for s, h, i in ranked), reverse=True
@@ -104,7 +106,13 @@ def draft_mapping(table: SourceTable, questionnaire: Questionnaire) -> Mapping:
         assigned[key] = (score, how, item_id)
         taken.add(item_id)
     questions: dict[str, QuestionMapping] = {}
-    for key, group in groups.items():
+    for key, group in question_groups(table).items():
+        if key in statements:
+            for column, item in statements[key]:
+                questions[column.name] = QuestionMapping(
+                    question=column.name, columns=[column.name], item=item.id, how="same id",
+                    confidence=1.0, text=column.text)
+            continue
         ranked = scores[key]
         if key in assigned:
             score, how, item_id = assigned[key]
@@ -331,6 +339,29 @@ def question_groups(table: SourceTable) -> dict[str, list[int]]:
             continue
         groups[column.question].append(column.index)
     return dict(groups)
+
+
+def _matrix_statements(groups: dict[str, list[int]], table: SourceTable,
+                       questionnaire: Questionnaire) -> dict[str, list[tuple[SourceColumn, Item]]]:
+    """Questions whose columns are a matrix's statements, each the whole answer to an item.
+
+    A platform cannot tell a matrix (``Q4_1``..``Q4_8``, one answer each) from a
+    multiple choice split into columns; the questionnaire can: when every
+    column's name is the id of an item that is not a multiple choice (as a
+    QSF import makes them, ``q4_1``), each column is its own question.
+    """
+    ids = {compact(item.id): item for item in questionnaire.items()
+           if item.type is not ItemType.MULTIPLE_CHOICE}
+    found: dict[str, list[tuple[SourceColumn, Item]]] = {}
+    for key, group in groups.items():
+        columns = [table.columns[i] for i in group if not table.columns[i].other_text]
+        if len(columns) < 2 or any(c.choice is None for c in columns):
+            continue
+        items = [ids.get(compact(c.name)) for c in columns]
+        if all(item is not None for item in items):
+            found[key] = [(c, item) for c, item in zip(columns, items, strict=True)
+                          if item is not None]
+    return found
 
 
 def group_text(group: list[int], table: SourceTable) -> str:
