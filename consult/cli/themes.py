@@ -133,9 +133,8 @@ def code(
     if model is None and options.model:
         model = project.root / options.model
     started = time.perf_counter()
-    _step(f"{item}: reading the coding sheets and placing the answers among the codes ...")
     done = code_item(project, item, chosen, count=count, sheets=sheets or (),
-                     model_dir=model, progress=sys.stderr.isatty())
+                     model_dir=model, progress=sys.stderr.isatty(), on_step=_step)
     _step(f"{item}: done in {time.perf_counter() - started:.1f} s")
     coding = done.coding
     for issue in coding.issues:

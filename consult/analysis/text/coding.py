@@ -38,7 +38,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -354,8 +354,12 @@ def write_sheet(path: Path, item_id: str, answers: Sequence[Answer],
 
 def code_item(project: Project, item_id: str, codebook: Path, *, count: int = DEFAULT_BATCH,
               sheets: Sequence[Path] = (), model_dir: Path | None = None,
-              embedder: Embedder | None = None, progress: bool = False) -> CodingRound:
+              embedder: Embedder | None = None, progress: bool = False,
+              on_step: Callable[[str], None] | None = None) -> CodingRound:
     """Read the item's coding sheets (and ``sheets``), then write the next ``count`` answers to code.
+
+    ``on_step`` is called with a short line before the slow step (loading the
+    model, embedding the answers), once the item and the sheets are checked.
 
     Sheets given in ``sheets`` are checked with the others, then copied into
     ``coding/`` (never over a file) so that later fits use them. The new
@@ -379,6 +383,8 @@ def code_item(project: Project, item_id: str, codebook: Path, *, count: int = DE
     if imported:
         coding = read_coding(folder, item_id, answers, codes)
     left = set(coding.coded) | set(coding.waiting)
+    if on_step is not None:
+        on_step(f"{item_id}: placing {len(answers)} answers among the codes ...")
     if embedder is None:
         embedder = _embedder(project, model_dir, progress)
     picks = pick_answers(coding.texts, embedder, coding.codebook, count=count, skip=left)
