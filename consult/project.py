@@ -205,6 +205,11 @@ def load_project(start: Path | None = None, explicit: Path | None = None) -> Pro
     """
     if explicit is not None:
         root = explicit.resolve()
+        if not root.exists():
+            raise ProjectNotFoundError(
+                f"--project {explicit}: no such folder ({root}); give the folder of an existing "
+                f"project, or create one with: consult init {explicit}"
+            )
         if not (root / SETTINGS_FILE).is_file():
             raise ProjectNotFoundError(
                 f"{root} is not a consult project (no {SETTINGS_FILE}); "

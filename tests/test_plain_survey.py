@@ -46,6 +46,11 @@ domains:
         choice_list: agree5
         agree: [a, sa]
         label: {en: "The tools are useful.", fr: "Les outils sont utiles."}
+      - id: fair
+        type: likert
+        choice_list: agree5
+        agree: [a, sa]
+        label: {en: "The tools are fair.", fr: "Les outils sont équitables."}
       - id: used
         type: single_choice
         label: {en: "Have you used them?", fr: "Les avez-vous utilisés?"}
@@ -163,3 +168,10 @@ def test_analyze_says_no_country_is_known(project: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "Analysed 30 respondents (plain 1), submitted 2021-12-01 to 2021-12-20."
     assert lines[1] == "  regions     none known (no respondent's country is known)"
+
+
+def test_results_show_a_scale_nobody_answered(plain: Path) -> None:
+    result = runner.invoke(app, ["--project", str(plain), "results", "show", "fair"])
+    assert result.exit_code == 0, result.output
+    assert "No answer on the scale: no median, no percent agreeing\n" in result.stdout
+    assert "None" not in result.stdout

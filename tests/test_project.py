@@ -237,8 +237,38 @@ def test_cli_db_info_outside_a_project(tmp_path: Path, monkeypatch: pytest.Monke
     )
 
 
-@pytest.mark.parametrize("command", [["init"], ["db", "info"]], ids=" ".join)
+@pytest.mark.parametrize("command", [["init"], ["db", "info"], ["db"], ["questionnaire"],
+                                     ["seeds"], ["wave"], ["nominations"], ["export"],
+                                     ["results"], ["themes"]], ids=" ".join)
 def test_cli_help_has_an_example(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example: consult " + " ".join(command) in result.stdout
+
+
+def test_db_help_promises_no_upgrade_command() -> None:
+    result = runner.invoke(app, ["db", "--help"])
+    assert "upgrade" not in result.stdout
+    assert "pending schema migration" in " ".join(result.stdout.split())
+
+
+def test_cli_project_folder_that_does_not_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    result = runner.invoke(app, ["--project", str(missing), "db", "info"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: --project {missing}: no such folder ({missing.resolve()}); give the folder of "
+        f"an existing project, or create one with: consult init {missing}\n")
+    assert not missing.exists()
+
+
+def test_cli_synth_refuses_a_name_that_hides_the_format(project_dir: Path) -> None:
+    target = project_dir / "x.csv"
+    result = runner.invoke(app, ["--project", str(project_dir), "synth", "-n", "5",
+                                 "--format", "xlsx", "-o", str(target)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: -o {target}: --format xlsx writes a .xlsx file; name it "
+        f"{target.with_suffix('.xlsx')}, or a --format that writes .csv: canonical, qualtrics, "
+        "qualtrics-legacy, surveymonkey, kobo, odk, limesurvey\n")
+    assert not target.exists()

@@ -329,7 +329,7 @@ def test_cli_code_round_trip_then_fit_keeps_the_human_codes(project: Project,
                                  "--sheet", str(outside), "--next", "3"])
     assert second.exit_code == 0, second.output
     assert "Kept coding/acc_practice-1-copy2.csv in coding/" in second.stdout
-    assert "acc_practice: 4 answers coded by hand in 1 sheets, 0 waiting on a sheet" in (
+    assert "acc_practice: 4 answers coded by hand in 1 sheet, 0 waiting on a sheet" in (
         second.stdout)
     assert read_sheet(sheet) == rows  # never rewritten
     new = read_sheet(project.root / "coding" / "acc_practice-2.csv")

@@ -25,6 +25,11 @@ class State:
     debug: bool = False
 
 
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``1 theme``, ``2 themes``: a count with its noun in agreement."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 def project_of(ctx: typer.Context) -> Project:
     """The project the command works on (``--project`` or found by walking up)."""
     state = ctx.find_root().obj

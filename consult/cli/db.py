@@ -9,7 +9,9 @@ import typer
 
 from consult.cli.common import out, project_of
 
-app = typer.Typer(help="Inspect and upgrade the project's database.", no_args_is_help=True)
+app = typer.Typer(help="Inspect the project's database (opening it applies any pending schema "
+                       "migration).",
+                  epilog="Example: consult db info --json", no_args_is_help=True)
 
 
 @app.command("info")

@@ -10,7 +10,8 @@ import typer
 from consult.cli.common import out, project_of
 from consult.errors import ConsultError
 
-app = typer.Typer(help="Export tables for other tools.", no_args_is_help=True)
+app = typer.Typer(help="Export tables for other tools.",
+                  epilog="Example: consult export rds -o out/rds.csv", no_args_is_help=True)
 
 
 @app.command("rds")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from consult.sampling.status import Counts
 
 wave_app = typer.Typer(help="Open and close referral waves (wave = depth in the referral tree).",
-                       no_args_is_help=True)
+                       epilog="Example: consult wave open 1", no_args_is_help=True)
 
 SendOption = Annotated[bool, typer.Option("--send", help="Deliver over SMTP with [smtp] in "
                                           "consult.toml.")]

@@ -11,7 +11,7 @@ import typer
 from consult.cli.common import out, project_of
 
 app = typer.Typer(help="Review colleagues that respondents nominated; approve to invite them.",
-                  no_args_is_help=True)
+                  epilog="Example: consult nominations list --status all", no_args_is_help=True)
 
 
 class Status(StrEnum):

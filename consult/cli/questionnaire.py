@@ -15,7 +15,8 @@ from consult.cli.common import err, out, project_of
 from consult.errors import ConsultError, ProjectNotFoundError
 from consult.questionnaire import Questionnaire, check_questionnaire, load_questionnaire
 
-app = typer.Typer(help="Check, show, export and import questionnaires.", no_args_is_help=True)
+app = typer.Typer(help="Check, show, export and import questionnaires.",
+                  epilog="Example: consult questionnaire check", no_args_is_help=True)
 
 FileArg = Annotated[
     Path | None,

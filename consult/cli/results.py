@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from consult.results import ItemResult, Results
 
 app = typer.Typer(help="Show and check results.json, the hand-over from analysis to reports.",
-                  no_args_is_help=True)
+                  epilog="Example: consult results show sample", no_args_is_help=True)
 
 SECTIONS = ("provenance", "sample", "items", "chains", "themes", "best_practices")
 
@@ -156,7 +156,11 @@ def _item(item: ItemResult) -> None:
                           ci)
         out.print(table)
     if overall.likert is not None:
-        out.print(f"Median {overall.likert.median}; agreeing {overall.likert.pct_agree}%",
+        likert = overall.likert
+        out.print("No answer on the scale: no median, no percent agreeing"
+                  if likert.median is None and likert.pct_agree is None else
+                  f"Median {'n/a' if likert.median is None else likert.median}; agreeing "
+                  f"{'n/a' if likert.pct_agree is None else f'{likert.pct_agree}%'}",
                   markup=False)
     for name, crossed in item.by.items():
         table = Table("code", *(g.label for g in crossed.groups), title=f"By {name}")

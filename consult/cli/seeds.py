@@ -10,7 +10,7 @@ import typer
 from consult.cli.common import out, project_of
 
 app = typer.Typer(help="Add seeds: the first invitees, each with a personal wave-0 code.",
-                  no_args_is_help=True)
+                  epilog="Example: consult seeds import seeds.xlsx", no_args_is_help=True)
 
 
 @app.command("import")

@@ -83,6 +83,7 @@ def synth(
         raise ConsultError("--start comes after --end")
     if format not in EXPORTS:
         raise ConsultError(f"--format {format!r}: unknown; use one of {', '.join(EXPORTS)}")
+    _check_suffix(format, output)
     from consult.regions import country_name
     from consult.synth import Association, generate, write_truth
 
@@ -112,6 +113,19 @@ def synth(
     out.print(f"  and {truth}")
 
 
+def _check_suffix(format: str, output: Path | None) -> None:
+    """Refuse ``-o x.csv`` with ``--format xlsx``: a file's name must say what it holds."""
+    from consult.synth.exports import EXPORTS
+
+    suffix = EXPORTS[format][1]
+    if output is None or output.suffix.lower() == suffix:
+        return
+    fitting = [name for name, (_, ext) in EXPORTS.items() if ext == output.suffix.lower()]
+    instead = f", or a --format that writes {output.suffix}: {', '.join(fitting)}" if fitting else ""
+    raise ConsultError(f"-o {output}: --format {format} writes a {suffix} file; name it "
+                       f"{output.with_suffix(suffix)}{instead}")
+
+
 def _write_seed_contacts(count: int, seed: int, target: Path) -> None:
     import csv
 
@@ -138,6 +152,7 @@ def _respond_wave(ctx: typer.Context, wave: int, *, rate: float, seed: int, form
 
     if format not in EXPORTS:
         raise ConsultError(f"--format {format!r}: unknown; use one of {', '.join(EXPORTS)}")
+    _check_suffix(format, output)
     project = project_of(ctx)
     instrument = load_questionnaire(project.questionnaire_path)
     with open_store(project.database_url) as store:

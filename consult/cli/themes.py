@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consult.cli.common import err, out, project_of
+from consult.cli.common import counted, err, out, project_of
 from consult.errors import ConsultError
 
 if TYPE_CHECKING:
     from consult.results.themes import BestPractices
 
 app = typer.Typer(help="Find themes in free-text answers and check them against human coding.",
+                  epilog="Example: consult themes fit acc_practice rec_practice",
                   no_args_is_help=True)
 
 
@@ -68,19 +69,19 @@ def fit(
     for item_id, found in done.items.items():
         curated = sum(t.curated for t in found.themes)
         by_hand = found.settings.get("human_coded")
-        out.print(f"{item_id}: {len(found.themes)} themes ({curated} curated, "
-                  f"{len(found.excluded)} excluded) from {found.n_answers} answers "
-                  f"({found.n_non_answers} non-answers set aside"
+        out.print(f"{item_id}: {counted(len(found.themes), 'theme')} ({curated} curated, "
+                  f"{len(found.excluded)} excluded) from {counted(found.n_answers, 'answer')} "
+                  f"({counted(found.n_non_answers, 'non-answer')} set aside"
                   f"{f', {by_hand} coded by hand' if by_hand else ''})", markup=False)
     for issue in done.issues:
         if issue.severity != "info":
             err.print(f"  {issue.severity}: {issue}", markup=False)
     notices = sum(i.severity == "info" for i in done.issues)
     if notices:
-        err.print(f"  note: {notices} proposals of earlier fits not found this time; they "
+        err.print(f"  note: {counted(notices, 'proposal')} of earlier fits not found this time; they "
                   "stay in themes.yaml (delete those no longer useful)", markup=False)
     if done.proposed:
-        out.print(f"{len(done.proposed)} new themes proposed in {done.proposals_path} "
+        out.print(f"{counted(len(done.proposed), 'new theme')} proposed in {done.proposals_path} "
                   f"({', '.join(done.proposed[:5])}{', ...' if len(done.proposed) > 5 else ''})",
                   markup=False)
     out.print(f"Wrote {done.csv_path} and {done.results_path}", markup=False)
@@ -142,8 +143,8 @@ def code(
     for path in done.imported:
         out.print(f"Kept {path.relative_to(project.root)} in coding/", markup=False)
     used = len({c.sheet for c in coding.coded.values()})
-    out.print(f"{item}: {len(coding.coded)} answers coded by hand"
-              f"{f' in {used} sheets' if used else ''}, "
+    on_sheets = f" in {counted(used, 'sheet')}" if used else ""
+    out.print(f"{item}: {counted(len(coding.coded), 'answer')} coded by hand{on_sheets}, "
               f"{len(coding.waiting)} waiting on a sheet, {done.uncoded} not on any sheet",
               markup=False)
     if done.sheet is None:
@@ -151,7 +152,7 @@ def code(
                                             if count and not done.uncoded else ""),
                   markup=False)
         return
-    out.print(f"Wrote {done.sheet.relative_to(project.root)}: {len(done.picks)} answers the "
+    out.print(f"Wrote {done.sheet.relative_to(project.root)}: {counted(len(done.picks), 'answer')} the "
               "codebook is least sure of; fill its codes column (ids or labels, separated by "
               f"';'; none when no code applies)", markup=False)
     out.print("Codes: " + "; ".join(f"{c.id} ({c.label})" for c in coding.given), markup=False)
@@ -200,8 +201,9 @@ def show(
     for item_id, found in section.items():
         if item is not None and item_id != item:
             continue
-        out.print(f"{item_id} ({found.method}, {found.model}): {found.n_answers} answers, "
-                  f"{len(found.themes)} themes", markup=False)
+        out.print(f"{item_id} ({found.method}, {found.model}): "
+                  f"{counted(found.n_answers, 'answer')}, {counted(len(found.themes), 'theme')}",
+                  markup=False)
         for theme in found.themes:
             marks = "".join([" [curated]" if theme.curated else "",
                              " [best practice]" if theme.best_practice else ""])
@@ -239,7 +241,7 @@ def export(
     path, count = export_themes(project.out_dir / "results.json",
                                 project.cache_dir / UNITS_FOLDER,
                                 output or project.out_dir / EXPORT_FILE, items or ())
-    out.print(f"Wrote {count} rows to {path}", markup=False)
+    out.print(f"Wrote {counted(count, 'row')} to {path}", markup=False)
 
 
 @app.command("agreement")
@@ -268,8 +270,9 @@ def agreement(
     for item in items:
         result = compare({r: t for (r, i), t in mine.items() if i == item},
                          {r: c for (r, i), c in theirs.items() if i == item})
-        out.print(f"{item}: {result.n_answers} answers, {result.n_themes} themes vs "
-                  f"{result.n_codes} codes  F1 {result.f1:.3f}  NMI {result.nmi:.3f}  "
+        out.print(f"{item}: {counted(result.n_answers, 'answer')}, "
+                  f"{counted(result.n_themes, 'theme')} vs {counted(result.n_codes, 'code')}  "
+                  f"F1 {result.f1:.3f}  NMI {result.nmi:.3f}  "
                   f"ARI {result.ari:.3f}", markup=False)
         for match in result.matches:
             kappa = "n/a" if match.kappa is None else f"{match.kappa:.3f}"
