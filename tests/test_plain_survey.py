@@ -175,3 +175,26 @@ def test_results_show_a_scale_nobody_answered(plain: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "No answer on the scale: no median, no percent agreeing\n" in result.stdout
     assert "None" not in result.stdout
+
+
+def test_a_questionnaire_without_profile_items_says_so(tmp_path: Path) -> None:
+    source = tmp_path / "bare.yaml"
+    source.write_text(PLAIN.replace("""profile:
+  - id: faculty
+    type: single_choice
+    label: {en: Faculty, fr: Faculté}
+    choices:
+      - {code: arts, label: {en: Arts, fr: Arts}}
+      - {code: science, label: {en: Science, fr: Sciences}}
+""", ""), encoding="utf-8")
+    root = tmp_path / "bare"
+    assert runner.invoke(app, ["init", str(root), "-q", str(source)]).exit_code == 0
+    settings = root / "consult.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "groupings = []", 'groupings = ["role"]'), encoding="utf-8")
+    result = runner.invoke(app, ["--project", str(root), "analyze"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {settings.resolve()}: [analysis] groupings: 'role' is not a single-choice profile "
+        "item of the questionnaire; write groupings = [] (this questionnaire has no item to "
+        "group by; [] gives overall tables only)\n")

@@ -184,10 +184,11 @@ def check_groupings(names: list[str], questionnaire: Questionnaire, source: str)
     why = ("needs a country item, and the questionnaire has none"
            if wrong[0] in ("region", "country")
            else "is not a single-choice profile item of the questionnaire")
+    allowed = (f"this questionnaire can group by: {', '.join(usable)}" if usable
+               else "this questionnaire has no item to group by")
     raise SettingsError(
         f"{source}: [analysis] groupings: {wrong[0]!r} {why}; write groupings = [{listed}] "
-        f"(this questionnaire can group by: {', '.join(usable) or 'nothing'}; [] gives overall "
-        "tables only)")
+        f"({allowed}; [] gives overall tables only)")
 
 
 @dataclass(frozen=True)
