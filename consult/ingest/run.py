@@ -331,11 +331,6 @@ def _check_referrals(rows: list[Converted], known_codes: set[str], issues: list[
             by_code[code] = row.row
     parent = {r.record.referral_code: r.record.referred_by for r in included
               if r.record.referral_code}
-    # Codes whose chain of referrers ends without a cycle, so that each chain is
-    # walked once; only when every code is used once (otherwise the chain after
-    # a code depends on which of its respondents it is read from).
-    ends: set[str | None] = set()
-    remember = len(parent) == sum(1 for r in included if r.record.referral_code)
     for row in included:
         ref = row.record.referred_by
         if ref and ref not in by_code and ref not in known_codes:
@@ -345,16 +340,13 @@ def _check_referrals(rows: list[Converted], known_codes: set[str], issues: list[
                                 hint="Kept and flagged as a chain with an unknown referrer."))
         seen = {row.record.referral_code}
         current = ref
-        while current and current in parent and current not in ends:
+        while current and current in parent:
             if current in seen:
                 issues.append(Issue("referral-cycle", f"referral codes form a cycle through "
                                     f"{current}", file=file, row=row.row, severity="warning"))
                 break
             seen.add(current)
             current = parent[current]
-        else:
-            if remember:
-                ends |= seen
 
 
 def _raw_copy(project: Project, path: Path, sha256: str) -> Path:
