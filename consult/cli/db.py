@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from consult.cli.common import out, project_of
+from consult.cli.common import out, print_json, project_of
 
 app = typer.Typer(help="Inspect the project's database (opening it applies any pending schema "
                        "migration).",
@@ -36,7 +35,7 @@ def info(
             "rows": store.counts(),
         }
     if as_json:
-        out.print_json(json.dumps(data))
+        print_json(data)
         return
     out.print(f"database        {data['url']}")
     out.print(f"schema version  {data['schema_version']}")

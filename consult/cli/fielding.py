@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consult.cli.common import err, out, project_of
+from consult.cli.common import err, out, print_json, project_of
 from consult.errors import ConsultError
 
 if TYPE_CHECKING:
@@ -210,7 +209,7 @@ def status(
     with open_store(project.database_url) as store:
         result = fielding_status(store)
     if as_json:
-        out.print_json(json.dumps(result.to_dict()))
+        print_json(result.to_dict())
         return
     if not result.waves:
         out.print("No codes issued yet; add seeds with: consult seeds import FILE", markup=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from enum import StrEnum
@@ -13,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from consult.cli.common import err, out, project_of
+from consult.cli.common import err, out, print_json, project_of
 
 if TYPE_CHECKING:
     from consult.ingest.run import IngestResult
@@ -83,7 +82,7 @@ def ingest(
                                  mapping_name=mapping, accept_mapping=accept_mapping,
                                  replace_changed=replace, progress=advance, before_commit=hook)
     if as_json:
-        out.print_json(json.dumps(_as_dict(result, project.root)))
+        print_json(_as_dict(result, project.root))
     else:
         _print(result, project.root)
     if result.status == "failed":

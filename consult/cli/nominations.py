@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from consult.cli.common import out, project_of
+from consult.cli.common import out, print_json, project_of
 
 app = typer.Typer(help="Review colleagues that respondents nominated; approve to invite them.",
                   epilog="Example: consult nominations list --status all", no_args_is_help=True)
@@ -41,12 +40,12 @@ def list_(
     with open_store(project.database_url) as store:
         found = list_nominations(store, None if status is Status.ALL else status.value)
     if as_json:
-        out.print_json(json.dumps([
+        print_json([
             {"id": n.id, "nominator_code": n.nominator_code, "name": n.name, "email": n.email,
              "organisation": n.organisation, "country_iso3": n.country_iso3,
              "language": n.language, "status": n.status, "created_at": n.created_at.isoformat(),
              "decided_at": n.decided_at.isoformat() if n.decided_at else None, "code": n.code}
-            for n in found]))
+            for n in found])
         return
     if not found:
         out.print(f"No {'' if status is Status.ALL else status.value + ' '}nominations.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.tree import Tree
 
-from consult.cli.common import err, out, project_of
+from consult.cli.common import err, out, print_json, project_of
 from consult.errors import ConsultError, ProjectNotFoundError
 from consult.questionnaire import Questionnaire, check_questionnaire, load_questionnaire
 
@@ -40,11 +39,11 @@ def check(
     questionnaire, issues = check_questionnaire(path)
     errors = [i for i in issues if i.severity == "error"]
     if as_json:
-        out.print_json(json.dumps({
+        print_json({
             "file": str(path),
             "valid": questionnaire is not None and not errors,
             "issues": [i.__dict__ for i in issues],
-        }))
+        })
     else:
         for issue in issues:
             (err if issue.severity == "error" else out).print(f"{issue.severity}: {issue}",
