@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consult.errors import IngestFileError
-from consult.ingest.sources.text import _read_rows_line_by_line, read_rows
+from consult.ingest.sources.text import read_rows
 
 PIECE = st.sampled_from([*"ab ,;\"é\n", "\r\n"])
 CELL = st.lists(PIECE, max_size=8).map("".join)
@@ -30,9 +31,15 @@ def write(path: Path, rows: list[list[str]], line_end: str) -> str:
 def test_rows_start_where_the_csv_module_says(tmp_path_factory: pytest.TempPathFactory,
                                               rows: list[list[str]], line_end: str) -> None:
     path = tmp_path_factory.mktemp("csv") / "export.csv"
-    text = write(path, rows, line_end)
-    # The csv module's own line count, row by row, is the reference.
-    expected_rows, expected_starts = _read_rows_line_by_line(path, text, ",")
+    write(path, rows, line_end)
+    # Worked out from what was written: a row starts one line after the previous row's
+    # start, plus one line for each line break inside the previous row's cells.
+    expected_rows, expected_starts, line = [["h1", "h2", "h3"]], [1], 2
+    for row in rows:
+        expected_rows.append(row)
+        expected_starts.append(line)
+        line += 1 + sum(len(re.findall(r"\r\n|\r|\n", cell)) for cell in row)
+    # Blank rows at the end of the file are not rows.
     while expected_rows and not any(cell.strip() for cell in expected_rows[-1]):
         expected_rows.pop()
         expected_starts.pop()
