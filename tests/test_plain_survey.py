@@ -198,3 +198,16 @@ def test_a_questionnaire_without_profile_items_says_so(tmp_path: Path) -> None:
         f"Error: {settings.resolve()}: [analysis] groupings: 'role' is not a single-choice profile "
         "item of the questionnaire; write groupings = [] (this questionnaire has no item to "
         "group by; [] gives overall tables only)\n")
+
+
+def test_without_a_country_item_no_region_table_or_figure(project: Path) -> None:
+    result = runner.invoke(app, ["--project", str(project), "report", "--format", "md",
+                                 "--lang", "all", "--document", "full"])
+    assert result.exit_code == 0, result.output
+    english = (project / "out" / "report" / "full.en.md").read_text(encoding="utf-8")
+    french = (project / "out" / "report" / "full.fr.md").read_text(encoding="utf-8")
+    assert "Respondents by region" not in english and "The respondent profile is in" in english
+    assert "Répondants selon la région" not in french
+    assert "Le profil des répondants est présenté à" in french
+    # Numbering starts with the first table there is.
+    assert "Table 1." in english and "Figure 1." not in english.split("## Results")[0]

@@ -80,8 +80,11 @@ def build_context(project: Project, results: Results, lang: str, *,
     text = read_author_texts(project.root / "text", lang, t)
     sample = _sample(results, lang, t)
     numbering = Numbering()
-    region_table = _region_table(numbering, sample, t, lang)
-    region_figure = _region_figure(numbering, sample, t, lang, draw=figures)
+    # Without a known region (no country item) a table of one "Not stated" row says nothing.
+    regions_known = any(r.key != "(not stated)" for r in results.sample.by_region)
+    region_table = _region_table(numbering, sample, t, lang) if regions_known else None
+    region_figure = (_region_figure(numbering, sample, t, lang, draw=figures) if regions_known
+                     else None)
     chains = chain_section(numbering, results, lang, t, draw=figures)
     ranked, source = practices(results, questionnaire, lang, t, sample.threshold)
     domains = []
@@ -98,10 +101,12 @@ def build_context(project: Project, results: Results, lang: str, *,
         else item_tables(numbering, item, results, lang, t))]
     overall_tables = [overall_table(numbering, item, lang, t) for item in results.items
                       if item.type != "number"]
-    all_tables = [region_table, *([chains.table] if chains.table else []),
+    all_tables = [*([region_table] if region_table else []),
+                  *([chains.table] if chains.table else []),
                   *(tb for d in domains for tb in d.tables),
                   *([across.table] if across.table else []), *appendix_tables, *overall_tables]
-    all_figures = [region_figure, *chains.figures, *(f for d in domains for f in d.figures),
+    all_figures = [*([region_figure] if region_figure else []), *chains.figures,
+                   *(f for d in domains for f in d.figures),
                    *([across.figure] if across.figure else [])]
     settings = project.settings.project
     authors_text = formats.join_list(settings.authors, lang)
@@ -128,8 +133,11 @@ def build_context(project: Project, results: Results, lang: str, *,
         region_table=region_table,
         region_figure=region_figure,
         chains=chains,
-        sample_refs=sentence(t["sample_refs"], t, lang, [region_table, region_figure],
-                             appendix=t["ref_appendix"].format(n=t["appendix_b"])),
+        sample_refs=(sentence(t["sample_refs"], t, lang, [region_table, region_figure],
+                              appendix=t["ref_appendix"].format(n=t["appendix_b"]))
+                     if region_table and region_figure else
+                     sentence(t["sample_refs_profile"], t, lang,
+                              appendix=t["ref_appendix"].format(n=t["appendix_b"]))),
         domains=domains,
         synthesis=across,
         questionnaire=questionnaire_info(questionnaire, lang, t),

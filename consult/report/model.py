@@ -366,10 +366,11 @@ class ReportContext:
     """who answered"""
     glance: Glance
     """the parts of Research at a glance"""
-    region_table: Table
-    """Table 1: respondents by region"""
-    region_figure: Figure
-    """Figure 1: respondents by region"""
+    region_table: Table | None
+    """Table 1: respondents by region; `None` when no respondent's region is known (a
+    questionnaire without a country item)"""
+    region_figure: Figure | None
+    """Figure 1: respondents by region; `None` as for `region_table`"""
     sample_refs: Sentence
     """"Respondents by region are shown in Table 1 and Figure 1; the respondent profile is in
     Appendix B." """

@@ -89,6 +89,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "see": "see {refs}",
         "sample_refs": "Respondents by region are shown in {refs}; the respondent profile is in "
                        "{appendix}.",
+        "sample_refs_profile": "The respondent profile is in {appendix}.",
         "finding_likert": "{pct} of those who answered agreed that “{label}” ({see}).",
         "finding_single": "The most common answer to “{question}” was “{answer}”, chosen by "
                           "{pct} of those who answered ({see}).",
@@ -270,6 +271,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "see": "voir {refs}",
         "sample_refs": "La répartition des répondants selon la région figure dans {refs}; le "
                        "profil des répondants est présenté à {appendix}.",
+        "sample_refs_profile": "Le profil des répondants est présenté à {appendix}.",
         "finding_likert": "{pct} des personnes qui ont répondu étaient d’accord avec l’énoncé "
                           "« {label} » ({see}).",
         "finding_single": "La réponse la plus fréquente à la question « {question} » a été "

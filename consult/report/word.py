@@ -125,8 +125,10 @@ class _Writer:
                          t["suppression_note"].format(threshold=c.sample.threshold),
                          c.sample_refs.text]:
             self.doc.add_paragraph(sentence)
-        self.table(c.region_table)
-        self.figure(c.region_figure)
+        if c.region_table is not None:
+            self.table(c.region_table)
+        if c.region_figure is not None:
+            self.figure(c.region_figure)
         if c.chains is not None:
             self.doc.add_heading(c.chains.heading, level=2)
             for said in c.chains.sentences:
