@@ -245,3 +245,20 @@ def test_the_command_line_default_is_the_library_default() -> None:
     assert inspect.signature(fit).parameters["threshold"].default is None
     assert inspect.signature(fit_project_themes).parameters["threshold"].default is None
     assert ThemesSection().threshold == DEFAULT_THRESHOLD
+
+
+def test_an_outlier_unlike_every_topic_still_gets_the_nearest() -> None:
+    """BERTopic's reduce_outliers leaves a unit at -1 when its cosine to every topic is below 0
+    (found by a new-user audit: `themes fit --codebook` then failed on topic '-1')."""
+    import numpy as np
+
+    from consult.analysis.text.topic import discover
+
+    e1, e2 = np.eye(4, dtype=np.float32)[0], np.eye(4, dtype=np.float32)[1]
+    away = -(e1 + e2) / np.sqrt(2) + np.float32(0.01) * np.eye(4, dtype=np.float32)[2]
+    vectors = np.vstack([e1, e1, e1, e2, e2, e2, away]).astype(np.float32)
+    documents = ["visit family", "family visit", "family contact", "staff training",
+                 "train staff", "training staff", "dispersal units"]
+    found = discover(documents, vectors, [0, 1, 2, 3, 4, 5, 6], threshold=0.5, min_support=2)
+    assert -1 not in found.topics and found.outliers == (6,)
+    assert len(found.keywords) == max(found.topics) + 1 == 2

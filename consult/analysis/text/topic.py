@@ -112,6 +112,9 @@ def discover(documents: Sequence[str], vectors: npt.NDArray[np.float32], groups:
         if outliers:
             topics = [int(t) for t in model.reduce_outliers(docs, topics, strategy="embeddings",
                                                             embeddings=embeddings)]
+            # BERTopic leaves a unit an outlier when it is dissimilar (cosine < 0) to every
+            # topic: give it the nearest topic's centre all the same.
+            topics = _nearest_for_outliers(topics, embeddings)
             model.update_topics(docs, topics=topics, vectorizer_model=vectorizer,
                                 ctfidf_model=ClassTfidfTransformer(), top_n_words=TOP_WORDS)
     count = max(topics) + 1
@@ -205,6 +208,19 @@ class ThresholdClustering:
         for k, n in first.items():
             lookup[k] = n
         return lookup[labels]
+
+
+def _nearest_for_outliers(topics: list[int], vectors: Any) -> list[int]:
+    """``topics`` with each -1 replaced by the topic whose centre is nearest."""
+    import numpy as np
+
+    labels = np.asarray(topics)
+    if not (labels == -1).any() or not (labels >= 0).any():
+        return topics
+    kept = labels >= 0
+    centres = _centres(_normalise(np.asarray(vectors, dtype=np.float32))[kept], labels[kept])
+    nearest = np.argmax(_normalise(np.asarray(vectors, dtype=np.float32)) @ centres.T, axis=1)
+    return [int(nearest[i]) if t == -1 else t for i, t in enumerate(topics)]
 
 
 def _centres(rows: Any, labels: Any) -> Any:
