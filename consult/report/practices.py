@@ -162,6 +162,8 @@ def _practice(rank: int, found: BestPractice, titles: dict[str, str], roles: dic
 
 
 def _region(label: str, lang: str, t: dict[str, str]) -> str:
+    if label == "Other regions":
+        return t["other_regions"]
     return t["not_stated"] if label == "(not stated)" else region_name(label, lang)
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from consult.analysis.data import NOT_STATED, Grouping, data_sha256, grouping, with_regions
-from consult.analysis.disclosure import merge_small_groups, protect_cells
+from consult.analysis.disclosure import OTHER_GROUP, merge_small_groups, protect_cells
 from consult.analysis.text.coding import find_codebook, human_coding
 from consult.analysis.text.curation import (
     PROPOSED_FILE,
@@ -270,6 +270,42 @@ class _People:
     def _attributions(self) -> dict[int, str]:
         return attributions(self.region, self.role, self.threshold)
 
+    @cached_property
+    def regions(self) -> _Shown | None:
+        """Regions as the tables show them: small ones merged into "Other regions"."""
+        return _shown(self.region, self.threshold, "Other regions")
+
+    @cached_property
+    def roles(self) -> _Shown | None:
+        """Roles as the tables show them: small ones merged into "Other"."""
+        return _shown(self.role, self.threshold, "Other") if self.role is not None else None
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """A grouping as the crossed tables show it (:func:`merge_small_groups` on the sample)."""
+
+    key: dict[int, str]
+    """Respondent → the group shown for them (``OTHER_GROUP`` for a merged small group)."""
+    order: list[str]
+    labels: dict[str, str]
+
+    def of(self, person: int) -> str:
+        return self.key.get(person, NOT_STATED)
+
+
+def _shown(group: Grouping, threshold: int, other: str) -> _Shown | None:
+    """``group`` with small groups merged as the tables merge them; ``None`` when all merge."""
+    codes = {int(p): str(c) for p, c in group.of.items()}
+    sizes = Counter(codes.values())
+    order = [g for g in group.order if g in sizes] + sorted(g for g in sizes
+                                                           if g not in group.order)
+    plan = merge_small_groups({g: sizes[g] for g in order}, threshold)
+    if plan.dropped:
+        return None
+    labels = {g: group.labels.get(g, g) for g in order} | {OTHER_GROUP: other}
+    return _Shown({p: plan.target(c) for p, c in codes.items()}, list(plan.shown), labels)
+
 
 # Who said it, when neither region nor role can be named.
 ANONYMOUS = "Respondent"
@@ -334,12 +370,16 @@ def _item_themes(item_id: str, settings: dict[str, Any], curated: CuratedFit,
     results = []
     for theme in curated.themes:
         cited = sorted({units[i].respondent_id for i in theme.members})
-        regions = {str(people.region.of.get(p, NOT_STATED)) for p in cited} - {NOT_STATED}
+        # Regions as the tables show them: a small region counted with the others it is
+        # merged with, so that no count or list tells what its few respondents said.
+        shown = people.regions
+        regions = ({shown.of(p) for p in cited} - {NOT_STATED} if shown is not None
+                   else {"all"} if cited else set())
         results.append(ThemeResult(
             id=theme.id, label=theme.label, source=theme.source, keywords=list(theme.keywords),
             n_answers=len(theme.members), n_respondents=len(cited),
-            by_region=_support(cited, people.region, people.threshold),
-            by_role=_support(cited, people.role, people.threshold) if people.role else [],
+            by_region=_support(cited, people.regions, people.threshold),
+            by_role=_support(cited, people.roles, people.threshold),
             quotes=_quotes(theme.representatives, theme.pinned, units, people),
             n_countries=len({people.countries[p] for p in cited if p in people.countries}),
             n_regions=len(regions), best_practice=theme.best_practice, curated=theme.curated))
@@ -369,10 +409,14 @@ def _quotes(representatives: Sequence[int], pinned: Pinned | None, units: Sequen
     return quotes
 
 
-def _support(people: Sequence[int], group: Grouping, threshold: int) -> list[ThemeSupport]:
+def _support(people: Sequence[int], group: _Shown | None,
+             threshold: int) -> list[ThemeSupport]:
+    """Respondents citing a theme per group shown (none when all groups merge into one)."""
+    if group is None:
+        return []
     counts: dict[str, int] = {}
     for person in people:
-        key = str(group.of.get(person, NOT_STATED))
+        key = group.of(person)
         counts[key] = counts.get(key, 0) + 1
     values = {g: counts[g] for g in group.order if g in counts}
     # The theme's respondent count is published: it is the total of this row.
