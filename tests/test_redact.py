@@ -53,6 +53,8 @@ from consult.analysis.text.themes import fit_themes
     ("write to moshe dot cohen at ips dot gov dot il for details",
      "write to [redacted] for details"),
     ("or jdoe at example dot org", "or [redacted]"),
+    ("write jane.smith at justice dot gc dot ca now", "write [redacted] now"),
+    ("Docteur Tremblay and Dr.Smith agreed", "Docteur [redacted] and Dr.[redacted] agreed"),
     ("See linkedin.com/in/jdoe-corrections or @jdoe_corr.", "See [redacted] or [redacted]."),
     ("Visit https://www.example.org/programs?id=3, or www.justice.example.org.",
      "Visit [redacted], or [redacted]."),

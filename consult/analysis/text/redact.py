@@ -53,7 +53,7 @@ _OBFUSCATED_EMAIL = re.compile(
 _DOT = r"\s+(?:dot|point)\s+"
 _GENERIC_TLD = r"(?:com|org|net|gov|edu|int|mil|info)"
 _SPELLED_EMAIL = re.compile(
-    rf"\b[\w+-]+(?:{_DOT}[\w+-]+)*\s+(?:at|arobase)\s+[\w-]+"
+    rf"\b[\w.+-]+(?:{_DOT}[\w+-]+)*\s+(?:at|arobase)\s+[\w-]+"
     rf"(?:(?:{_DOT}[\w-]+)*{_DOT}{_GENERIC_TLD}(?:{_DOT}[a-z]{{2}})?|(?:{_DOT}[\w-]+)+{_DOT}[a-z]{{2}})"
     r"\b", re.IGNORECASE)
 # Web addresses (with a scheme, "www.", or a domain with a path or a common top-level
@@ -73,8 +73,9 @@ _YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d")
 # --------------------------------------------------------------------------- names
 
 # After an honorific the next capitalised words are a name, whatever they are ("Mr Brown").
-_HONORIFICS = (r"Dr\.?|Doctor|Prof\.?|Professor|Mr\.?|Mrs\.?|Ms\.?|Mx\.?|Miss|M\.|Mme\.?|"
-               r"Mlle\.?|Monsieur|Madame|Sr\.?|Sra\.?|Señor|Señora")
+_HONORIFICS = (r"Dr\.?|Doctor|Docteur|Doctora?|Prof\.?|Professor|Professeur|Mr\.?|Mrs\.?|"
+               r"Ms\.?|Mx\.?|Miss|M\.|Mme\.?|Mlle\.?|Monsieur|Madame|Mademoiselle|Sr\.?|"
+               r"Sra\.?|Señor|Señora")
 # After a role, only when they are not ordinary words ("Director General" stays).
 _ROLES = (r"Officer|Constable|Sergeant|Sgt\.?|Warden|Governor|Superintendent|Director|"
           r"Commissioner|Deputy|Inspector|Chaplain|Imam|Rabbi|Pastor|Father|Sister|Brother")
@@ -82,7 +83,8 @@ _UPPER = "A-ZÀ-ÖØ-Þ"
 _WORD = rf"[{_UPPER}][\w'’-]+"
 _INITIAL = rf"[{_UPPER}]\."
 _NAME = rf"(?:{_INITIAL}\s*)*{_WORD}"
-_TITLED_NAME = re.compile(rf"\b({_HONORIFICS}|{_ROLES})(\s+)({_NAME}(?:\s+{_WORD})?)")
+# A space after the title, or none after a dotted one ("Dr.Smith").
+_TITLED_NAME = re.compile(rf"\b({_HONORIFICS}|{_ROLES})(\s+|(?<=\.))({_NAME}(?:\s+{_WORD})?)")
 _ROLE = re.compile(rf"(?:{_ROLES})")
 
 # --------------------------------------------------------------------------- institutions
