@@ -114,7 +114,7 @@ def test_ingesting_twice_adds_nothing(project: Project, consultation: SynthConsu
     code, stdout, _ = ingest(project, path)
     assert code == 0 and " ".join(stdout.split()) == (
         "export.csv was already ingested (ingest #1); nothing to do. To store it again (after "
-        "correcting its mapping), run: consult ingest export.csv --replace")
+        f"correcting its mapping), run: consult ingest {path} --replace")  # the path as given
     with open_store(project.database_url) as store:
         assert store.dump() == before
 

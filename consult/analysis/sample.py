@@ -150,7 +150,8 @@ def _by_country(countries: pd.Series, regions: pd.Series, region_order: Sequence
             keys = [k for k in keys if not protection.suppressed(k)]
             total = sum(values[k] for k in hidden)
             rows.append(CountryRow(
-                country_iso3=OTHER_COUNTRIES, name=f"{len(hidden)} other countries",
+                country_iso3=OTHER_COUNTRIES, name=(f"{len(hidden)} other countries" if len(hidden) > 1
+                                      else "1 other country"),
                 region=_label(region), count=None, pct=None, share=None,
                 display=f"<{threshold}" if total < threshold else "x",
                 suppressed="primary" if total < threshold else "secondary"))

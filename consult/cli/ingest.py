@@ -84,18 +84,20 @@ def ingest(
     if as_json:
         print_json(_as_dict(result, project.root))
     else:
-        _print(result, project.root)
+        _print(result, project.root, file)
     if result.status == "failed":
         raise typer.Exit(code=1)
     if result.status == "review":
         raise typer.Exit(code=EXIT_REVIEW)
 
 
-def _print(result: IngestResult, root: Path) -> None:
+def _print(result: IngestResult, root: Path, given: Path) -> None:
     if result.status == "already":
+        import shlex
+
         out.print(f"{result.file.name} was already ingested (ingest #{result.ingest_id}); "
                   "nothing to do. To store it again (after correcting its mapping), run: "
-                  f"consult ingest {escape(result.file.name)} --replace")
+                  f"consult ingest {escape(shlex.quote(str(given)))} --replace")
         return
     if result.status == "review":
         assert result.mapping is not None and result.mapping_path is not None
