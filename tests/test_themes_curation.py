@@ -420,3 +420,27 @@ def test_fit_with_a_local_model_folder(tmp_path: Path, cache: Path) -> None:
 def test_help_has_an_example(command: str) -> None:
     result = runner.invoke(app, ["themes", command, "--help"])
     assert result.exit_code == 0 and "Example: consult themes " in result.stdout
+
+
+def test_a_codebook_fit_after_discovery_keeps_the_codes(tmp_path: Path,
+                                                         embedder: MiniLMEmbedder) -> None:
+    """Found by a new-user audit: codes took the ids and labels of an earlier discovery's
+    proposals they resembled, so hand-coded answers came out under a machine theme."""
+    from consult.analysis.text.run import fit_project_themes
+    from consult.resources import shipped_codebooks
+    from consult.results import read_results
+    from consult.results.themes import item_themes
+
+    project = build_project(tmp_path / "p", respondents=30)
+    fit_project_themes(project, ["acc_practice"], embedder=embedder)
+    proposed = {e.id for e in load_curation(project.root / "themes.yaml").entries}
+    assert proposed and all(i.startswith("acc_practice.") for i in proposed)
+    codebook = shipped_codebooks()["r361-roundtable"]
+    fit_project_themes(project, ["acc_practice"], embedder=embedder, codebook=codebook)
+    section = item_themes(read_results(project.out_dir / "results.json").themes)["acc_practice"]
+    from consult.analysis.text.themes import load_codebook
+
+    codes = {c.id: c.label for c in load_codebook(codebook)}
+    from_codebook = [t for t in section.themes if t.source == "codebook"]
+    assert from_codebook
+    assert all(t.id in codes and t.label == codes[t.id] for t in from_codebook)

@@ -126,6 +126,12 @@ def curate(item_id: str, fit: ThemeFit, texts: Sequence[str], curation: Curation
         from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
         sims = np.vstack([entry_centres[e.id] for e in matchable]) @ np.vstack(fitted_centres).T
+        # A codebook's code is that code whatever its answers resemble: it keeps its entry (the
+        # entry of its id) and never takes over another one, such as a theme an earlier
+        # discovery fit proposed.
+        for c, theme in enumerate(fitted):
+            if theme.source == "codebook":
+                sims[:, c] = [1.0 if e.id == theme.id else 0.0 for e in matchable]
         rows, cols = linear_sum_assignment(np.where(sims >= threshold, sims, 0.0), maximize=True)
         for r, c in zip(rows, cols, strict=True):
             if sims[r, c] >= threshold:
