@@ -66,7 +66,11 @@ class Issue:
 
     def __str__(self) -> str:
         text = f"{self.location()}: {self.message}" if self.location() else self.message
-        return f"{text} {self.hint}".rstrip() if self.hint else text
+        if not self.hint:
+            return text
+        # The hint is a sentence of its own: end the message first.
+        stop = "" if text.rstrip().endswith((".", "!", "?", ":", ";")) else "."
+        return f"{text.rstrip()}{stop} {self.hint}".rstrip()
 
 
 class ValidationFailed(ConsultError):

@@ -81,7 +81,7 @@ def test_an_unknown_key_in_an_entry_is_an_error_with_a_suggestion(
     edit(mapping, lambda d: d["questions"][role].update(itme=d["questions"][role].pop("item")))
     code, _, stderr = ingest(project, path)
     assert code == 1
-    assert f"{mapping} (questions.{role}.itme): unknown key 'itme' Did you mean item?" in \
+    assert f"{mapping} (questions.{role}.itme): unknown key 'itme'. Did you mean item?" in \
         one_line(stderr)
     assert "nothing was ingested" in stderr and "Traceback" not in stderr
     assert stored_rows(project) == 0
@@ -95,7 +95,7 @@ def test_a_column_the_file_lacks_is_an_error_naming_the_entry(
     edit(mapping, lambda d: d["questions"][country].update(columns=[column + "x"]))
     code, _, stderr = ingest(project, path)
     assert code == 1
-    assert (f"{mapping} (questions.{country}.columns): column '{column}x' is not in export.csv "
+    assert (f"{mapping} (questions.{country}.columns): column '{column}x' is not in export.csv. "
             f"Did you mean {column}") in one_line(stderr)
     assert stored_rows(project) == 0
 
@@ -110,7 +110,7 @@ def test_a_recode_to_a_code_that_does_not_exist_is_an_error(
     assert code == 1
     text = one_line(stderr)
     assert (f"{mapping} (values.role.Custodial (institutional)): 'custodail' is not a choice of "
-            "role Did you mean custodial?") in text
+            "role. Did you mean custodial?") in text
     assert "(values.country.Narnia): 'Narnia' is not an ISO 3166 alpha-3 country code" in text
     assert ("(values.experience_years.many): experience_years is a number item: values recode "
             "only choice and country items") in text
@@ -201,7 +201,7 @@ def test_a_file_ingested_with_a_wrong_mapping_is_ingested_again_with_replace(
     assert stored_values(project, "role") == 0
     edit(mapping, lambda d: d["questions"][role].update(item="role"))
     code, stdout, _ = ingest(project, path)
-    assert code == 0 and "run: consult ingest export.csv --replace" in one_line(stdout)
+    assert code == 0 and f"run: consult ingest {path} --replace" in one_line(stdout)
     assert stored_values(project, "role") == 0
     with open_store(project.database_url) as store:
         respondents = store.counts()["respondents"]

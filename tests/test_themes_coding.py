@@ -202,7 +202,7 @@ def test_filled_sheet_reads_back(tmp_path: Path) -> None:
     (folder / "q-3.xlsx").write_bytes(b"PK")  # a workbook saved beside them
     coding = read_coding(folder, "q", answers(texts), CODEBOOK)
     assert [str(i) for i in coding.issues] == [
-        "coding/q-3.xlsx: is not read: only CSV coding sheets are Save it as CSV (UTF-8) in "
+        "coding/q-3.xlsx: is not read: only CSV coding sheets are read. Save it as CSV (UTF-8) in "
         "coding/."]
     assert coding.codes == {0: ("family",), 1: ("training", "dispersal"), 2: (),
                             4: ("family", "training"), 5: ("dispersal",)}
@@ -234,7 +234,7 @@ def test_sheet_problems_are_named_by_file_row_and_column(tmp_path: Path) -> None
     problems = [str(i) for i in caught.value.issues]
     assert problems == [
         "coding/a.csv, row 3, column respondent: respondent 999 has no answer to q among the "
-        "included responses (excluded or withdrawn since the sheet was written?) Delete the row.",
+        "included responses (excluded or withdrawn since the sheet was written?). Delete the row.",
         "coding/a.csv, row 4, column respondent: blank: write the respondent id the sheet gave "
         "for this answer",
         "coding/a.csv, row 5, column codes: unknown code 'traning': use the codebook's ids or "
@@ -242,7 +242,7 @@ def test_sheet_problems_are_named_by_file_row_and_column(tmp_path: Path) -> None
         "applies",
         "coding/a.csv, row 6, column codes: 'none' beside codes: write either codes or none",
         "coding/a.csv, row 7, column answer: is not respondent 104's answer as stored now: the "
-        "data changed since the sheet was written, or the row's respondent id was edited Check "
+        "data changed since the sheet was written, or the row's respondent id was edited. Check "
         "the row; clear its answer cell to accept the stored answer.",
         "coding/a.csv, row 8, column item: blank: write the item id of the answer",
         "coding/a.csv, row 9, column respondent: 'x7' is not a respondent id (a whole number, "
@@ -263,7 +263,7 @@ def test_sheets_without_a_codebook_are_counted_not_used(tmp_path: Path) -> None:
     coding = read_coding(folder, "q", answers(), ())
     assert coding.codebook == ()
     assert [str(i) for i in coding.issues] == [
-        "coding/q-1.csv: 1 answers of q coded by hand are not used without a codebook Fit "
+        "coding/q-1.csv: 1 answers of q coded by hand are not used without a codebook. Fit "
         "with --codebook to use them."]
 
 

@@ -283,7 +283,7 @@ def test_cli_prints_conflicts_and_a_missing_pin(tmp_path: Path, cache: Path) -> 
     warnings = "".join(f"{w}\n" for w in result.stderr.splitlines() if w.startswith("  warning"))
     assert warnings == (
         f"  warning: themes.yaml, line {line[first.id]} ({first.id}): the quote pinned to "
-        f"{first.id} is no longer among the answers Pin another quote (consult themes show "
+        f"{first.id} is no longer among the answers. Pin another quote (consult themes show "
         "lists them) or remove pin.\n"
         f"  warning: themes.yaml, line {line['gone']} (gone): gone (Gone) was not found in this "
         "fit; its decisions stay in themes.yaml for a later fit\n")
@@ -319,9 +319,9 @@ def test_themes_yaml_problems_are_all_listed(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed) as caught:
         load_curation(path)
     assert [str(i) for i in caught.value.issues] == [
-        f"{path}, line 2 (themes[0]): unknown field 'best_practise' Did you mean 'best_practice'?",
+        f"{path}, line 2 (themes[0]): unknown field 'best_practise'. Did you mean 'best_practice'?",
         f"{path}, line 16 (themes[4]): every theme needs an id and an item",
-        f"{path}, line 6 (a): id 'a' is used twice (also line 2) Give each theme its own id.",
+        f"{path}, line 6 (a): id 'a' is used twice (also line 2). Give each theme its own id.",
         f"{path}, line 9 (b): merge: 'nowhere' is not another theme of this file",
         f"{path}, line 13 (c): split_from needs seeds (texts) or words saying which answers "
         "move to this theme",

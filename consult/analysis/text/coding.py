@@ -566,7 +566,7 @@ def _not_csv(folder: Path) -> list[Issue]:
     if not folder.is_dir():
         return []
     return [Issue(code="coding-workbook", severity="warning", file=_shown(p, folder),
-                  message="is not read: only CSV coding sheets are",
+                  message="is not read: only CSV coding sheets are read",
                   hint="Save it as CSV (UTF-8) in coding/.")
             for p in sorted(folder.iterdir())
             if p.suffix.lower() in (".xlsx", ".xls", ".ods", ".numbers")
