@@ -280,6 +280,7 @@ def test_themes_settings_give_stop_words_threshold_and_codebook(project: Project
     assert result.exit_code == 0, result.output
     section = item_themes(read_results(coded.out_dir / "results.json").themes)["acc_practice"]
     assert section.method == "codebook" and section.settings["threshold"] == 0.7
+    assert section.settings["codebook"] == "r361-roundtable.yaml"  # which codebook, on record
 
 
 def test_themes_settings_problems_are_named(project: Project) -> None:

@@ -179,7 +179,9 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
         issues += curated.issues
         proposals += curated.proposals
         notes |= curated.notes
-        extra = {"model_dir": str(model_dir)} if model_dir is not None else {}
+        extra: dict[str, Any] = {"model_dir": str(model_dir)} if model_dir is not None else {}
+        if codebook is not None:
+            extra["codebook"] = codebook.name  # the file's name: the path may be private
         fitted[item.id] = _item_themes(item.id, fit.settings | curated.settings | extra, curated,
                                        prepared.units, prepared.non_answers,
                                        prepared.language_counts(), people)
