@@ -445,6 +445,8 @@ def test_french_uses_french_region_names_and_numbers(demo: Demo) -> None:
     # results.json's notes on merged groups and withheld counts are in French too.
     assert "had fewer than" not in page and "count(s) below" not in page
     assert "aucun groupe aussi petit n’est présenté seul" in page
+    # An item's "other" option is named in French too.
+    assert '<th scope="row">Autre</th>' in page and '<th scope="row">Other</th>' not in page
 
 
 def test_provenance_is_embedded_in_every_format(demo: Demo) -> None:

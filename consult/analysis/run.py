@@ -58,6 +58,10 @@ class Analysis:
     path: Path
 
 
+# The label of an item's "other" option in each language (the questionnaire gives none).
+OTHER_LABELS = {"en": "Other", "fr": "Autre", "es": "Otro", "pt": "Outro", "de": "Andere",
+                "nl": "Anders", "it": "Altro"}
+
 def analyze_project(project: Project, output: Path | None = None) -> Analysis:
     """Analyse the project's stored responses and write results.json.
 
@@ -183,7 +187,8 @@ def _item_result(item: Item, questionnaire: Questionnaire, by_item: Mapping[str,
     choices = [Choice(code=c.code, label=dict(c.label), dont_know=c.dont_know,
                       agree=c.code in (item.agree or [])) for c in item.choices or []]
     if item.other:
-        choices.append(Choice(code="other", label={lang: "Other" for lang in questionnaire.languages},
+        choices.append(Choice(code="other", label={lang: OTHER_LABELS.get(lang, "Other")
+                                                   for lang in questionnaire.languages},
                               dont_know=False, agree=False))
     return ItemResult(item_id=item.id, type=item.type.value,
                       domain=domain.id if domain else None, label=dict(item.label),
