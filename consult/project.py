@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from consult.errors import ConsultError, ProjectNotFoundError, SettingsError
 from consult.resources import shipped_questionnaires
@@ -85,6 +85,21 @@ class IngestSection(_Section):
     exclude_previews: bool = True
     exclude_duplicates: bool = True
     withdrawn: list[str] = []
+    timezone: str = "UTC"
+    """The IANA time zone of dates written without one (a Qualtrics export without its
+    ImportId row, LimeSurvey's submitdate): e.g. ``America/Toronto``."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as "
+                             "'UTC', 'America/Toronto' or 'Europe/Paris'") from None
+        return value
 
 
 class AnalysisSection(_Section):
@@ -513,6 +528,7 @@ include = "finished"
 min_progress = 100
 # fielding_start = 2014-09-01
 # fielding_end = 2014-11-30
+# timezone = "America/Toronto"   # zone of dates written without one (default UTC)
 
 # How closed answers are summarised: percent = "round" or "truncate";
 # groupings = what tables are crossed by: "region" (needs a country item), or the

@@ -12,7 +12,7 @@ import hashlib
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from itertools import chain, compress
 from typing import Any, cast
 
@@ -49,7 +49,8 @@ class RowConverter:
     """Converts the rows of one table with one mapping; collects issues as it goes."""
 
     def __init__(self, table: SourceTable, mapping: Mapping, questionnaire: Questionnaire,
-                 region_scheme: str, source: str, root: Any = None) -> None:
+                 region_scheme: str, source: str, root: Any = None,
+                 zone: tzinfo = UTC) -> None:
         self.table = table
         self.mapping = mapping
         self.questionnaire = questionnaire
@@ -57,6 +58,8 @@ class RowConverter:
         self.root = root
         self.source = source
         self.file = table.path.name
+        self.zone = zone
+        """The time zone of dates written without one ([ingest] timezone)."""
         self.issues: list[Issue] = []
         self._meta = {c.meta: c.index for c in table.columns if c.meta}
         by_name = {c.name: c.index for c in table.columns}
@@ -425,7 +428,7 @@ class RowConverter:
             self.issues.append(Issue("bad-date", f"{field_name} {text!r} is not an ISO date-time",
                                      file=self.file, row=row_number, severity="warning"))
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=self.zone)
 
 
 def _known_values(item: Item, recode: dict[str, str]) -> dict[str, str]:

@@ -118,8 +118,11 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
             return result
     not_read = unread_questions(mapping, table, mapping_file)
 
+    from zoneinfo import ZoneInfo
+
     converter = RowConverter(table, mapping, questionnaire, project.settings.regions.scheme,
-                             source=table.format, root=project.root)
+                             source=table.format, root=project.root,
+                             zone=ZoneInfo(project.settings.ingest.timezone))
     total = len(table.rows)
     exclusions = _Exclusions(project, path.name)
     changed: list[Issue] = []
