@@ -120,19 +120,13 @@ def code(
     Example: consult themes code acc_practice --codebook r361-roundtable --next 10
     """
     from consult.analysis.text.coding import code_item, find_codebook
+    from consult.analysis.text.run import settings_codebook
 
     project = project_of(ctx)
-    options = project.settings.themes
-    if codebook:
-        chosen = find_codebook(codebook)
-    elif options.codebook:
-        chosen = find_codebook(options.codebook, project.root,
-                               f"{project.root / 'consult.toml'}: [themes] codebook")
-    else:
+    chosen = find_codebook(codebook) if codebook else settings_codebook(project)
+    if chosen is None:
         raise ConsultError("consult themes code needs a codebook: give --codebook FILE|NAME "
                            "(e.g. r361-roundtable) or set [themes] codebook in consult.toml")
-    if model is None and options.model:
-        model = project.root / options.model
     started = time.perf_counter()
     done = code_item(project, item, chosen, count=count, sheets=sheets or (),
                      model_dir=model, progress=sys.stderr.isatty(), on_step=_step)

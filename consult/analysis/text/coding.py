@@ -386,7 +386,9 @@ def code_item(project: Project, item_id: str, codebook: Path, *, count: int = DE
     if on_step is not None:
         on_step(f"{item_id}: placing {len(answers)} answers among the codes ...")
     if embedder is None:
-        embedder = _embedder(project, model_dir, progress)
+        from consult.analysis.text.run import project_embedder  # run imports this module
+
+        embedder = project_embedder(project, model_dir, progress)
     picks = pick_answers(coding.texts, embedder, coding.codebook, count=count, skip=left)
     sheet = write_sheet(_next_sheet(folder, item_id), item_id, answers, picks) if picks else None
     return CodingRound(coding=coding, picks=tuple(picks), sheet=sheet, imported=imported,
@@ -598,22 +600,6 @@ def _item_answers(project: Project, item_id: str) -> list[Answer]:
     if not kept:
         raise ConsultError(f"no answers to {item_id} to code (non-answers are set aside)")
     return list(kept)
-
-
-def _embedder(project: Project, model_dir: Path | None, progress: bool) -> Embedder:
-    """The model ``consult themes fit`` uses, with the same embedding cache."""
-    import hashlib
-
-    from consult.analysis.text.embed import MiniLMEmbedder
-    from consult.analysis.text.run import check_model_dir
-
-    cache = project.cache_dir / "embeddings"
-    if model_dir is None:
-        return MiniLMEmbedder(cache_dir=cache, progress=progress)
-    check_model_dir(model_dir)
-    key = hashlib.sha256(str(model_dir.resolve()).encode("utf-8")).hexdigest()[:12]
-    return MiniLMEmbedder(model_path=model_dir, cache_dir=cache / f"local-{key}",
-                          progress=progress)
 
 
 def _import(path: Path, folder: Path) -> Path:

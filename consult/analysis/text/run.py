@@ -121,11 +121,9 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
     questionnaire = load_questionnaire(project.questionnaire_path)
     chosen = _items(questionnaire, items)
     options = project.settings.themes
-    if codebook is None and options.codebook:
-        codebook = find_codebook(options.codebook, project.root,
-                                 f"{project.root / 'consult.toml'}: [themes] codebook")
-    if model_dir is None and options.model:
-        model_dir = project.root / options.model
+    if codebook is None:
+        codebook = settings_codebook(project)
+    model_dir = project_model_dir(project, model_dir)
     if threshold is None:
         threshold = options.threshold
     stop_words = [*(DOMAIN_STOP_WORDS if options.stop_words is None else options.stop_words),
@@ -136,7 +134,7 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
                            f"({DEFAULT_THRESHOLD} by default; larger gives fewer, broader themes)")
     curation = load_curation(project.root / THEMES_FILE)
     if embedder is None:
-        embedder = _embedder(project, model_dir, progress)
+        embedder = project_embedder(project, model_dir, progress)
     with open_store(project.database_url) as store:
         respondents, answers = load_responses(store)
     if respondents.empty:
@@ -348,22 +346,16 @@ def attributions(region: Grouping, role: Grouping | None, threshold: int) -> dic
 
 def _shown_groups(group: Grouping, people: Sequence[int], threshold: int, other: str,
                   unstated: str, *, short: bool = False) -> dict[int, str]:
-    """Person → the group's label as published, small groups merged; none when all merge."""
-    codes = {p: str(group.of.get(p, NOT_STATED)) for p in people}
-    sizes = Counter(codes.values())
-    order = [g for g in group.order if g in sizes] + sorted(g for g in sizes
-                                                           if g not in group.order)
-    plan = merge_small_groups({g: sizes[g] for g in order}, threshold)
-    if plan.dropped:
+    """Person → the group's label as published (:func:`_shown`); none when all merge."""
+    shown = _shown(group, threshold, other)
+    if shown is None:
         return {}
 
-    def label(code: str) -> str:
-        if code in plan.merged:
-            return other
-        text = group.labels.get(code, unstated if code == NOT_STATED else code)
+    def label(key: str) -> str:
+        text = group.labels.get(key, unstated) if key == NOT_STATED else shown.labels[key]
         return text.split(" (")[0].lower() if short else text
 
-    return {p: label(code) for p, code in codes.items()}
+    return {p: label(shown.of(p)) for p in people}
 
 
 def _item_themes(item_id: str, settings: dict[str, Any], curated: CuratedFit,
@@ -490,8 +482,27 @@ def _units_kept(item_id: str, answers: Sequence[Answer], curated: CuratedFit, fi
     return kept
 
 
-def _embedder(project: Project, model_dir: Path | None, progress: bool) -> MiniLMEmbedder:
-    """The shipped MiniLM, or the model in ``model_dir`` checked and loaded once."""
+def settings_codebook(project: Project) -> Path | None:
+    """The codebook ``[themes] codebook`` names, if it names one (errors name the setting)."""
+    name = project.settings.themes.codebook
+    if not name:
+        return None
+    return find_codebook(name, project.root, f"{project.root / 'consult.toml'}: [themes] codebook")
+
+
+def project_model_dir(project: Project, model_dir: Path | None) -> Path | None:
+    """``model_dir``, else ``[themes] model`` (relative to the project), else none: MiniLM."""
+    if model_dir is not None:
+        return model_dir
+    name = project.settings.themes.model
+    return project.root / name if name else None
+
+
+def project_embedder(project: Project, model_dir: Path | None,
+                     progress: bool) -> MiniLMEmbedder:
+    """The shipped MiniLM, or the model in ``model_dir`` (or ``[themes] model``) checked and
+    loaded once, with the project's embedding cache."""
+    model_dir = project_model_dir(project, model_dir)
     cache = project.cache_dir / "embeddings"
     if model_dir is None:
         return MiniLMEmbedder(cache_dir=cache, progress=progress)
