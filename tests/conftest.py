@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from pg import PgServer, postgres_server
 
+from consult.analysis.text.embed import MiniLMEmbedder
+
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
@@ -33,3 +35,15 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """A fresh database on each backend in turn: the test runs once per backend."""
     fixture = {"sqlite": "sqlite_url", "postgresql": "pg_url"}[request.param]
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache for the session: MiniLM loads once per process anyway."""
+    return tmp_path_factory.mktemp("embeddings")
+
+
+@pytest.fixture(scope="session")
+def embedder(model_cache: Path) -> MiniLMEmbedder:
+    """The shipped MiniLM with the session's embedding cache."""
+    return MiniLMEmbedder(cache_dir=model_cache)

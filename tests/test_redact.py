@@ -110,10 +110,6 @@ def test_no_email_or_phone_survives(before: str, after: str, email: str, phone: 
     assert not any(c.isdigit() for c in out)  # the surrounding words hold no digit
 
 
-@pytest.fixture(scope="module")
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> MiniLMEmbedder:
-    return MiniLMEmbedder(cache_dir=tmp_path_factory.mktemp("embeddings"))
-
 
 def test_keywords_and_labels_do_not_bring_back_what_quotes_hide(
         tmp_path: Path, embedder: MiniLMEmbedder) -> None:

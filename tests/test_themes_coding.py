@@ -55,17 +55,6 @@ TEXTS = (
 )
 
 
-@pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One embedding cache for the session: MiniLM loads once per process anyway."""
-    return tmp_path_factory.mktemp("embeddings")
-
-
-@pytest.fixture(scope="session")
-def embedder(model_cache: Path) -> MiniLMEmbedder:
-    return MiniLMEmbedder(cache_dir=model_cache)
-
-
 def answers(texts: tuple[str, ...] = TEXTS) -> list[Answer]:
     """The texts as answers of respondents 101, 102 ... to ``q``."""
     return [Answer(respondent_id=101 + i, item_id="q", text=t) for i, t in enumerate(texts)]

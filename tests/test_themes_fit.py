@@ -31,17 +31,6 @@ R361 = Path(__file__).resolve().parents[1] / "questionnaires" / "r361.yaml"
 
 
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One embedding cache for the session: MiniLM loads once per process anyway."""
-    return tmp_path_factory.mktemp("embeddings")
-
-
-@pytest.fixture(scope="session")
-def embedder(model_cache: Path) -> MiniLMEmbedder:
-    return MiniLMEmbedder(cache_dir=model_cache)
-
-
-@pytest.fixture(scope="session")
 def accommodation() -> list[tuple[str, list[str]]]:
     """25 synthetic English answers to acc_practice with their planted themes."""
     consultation = generate(load_questionnaire(R361), 60, seed=11, junk=0)

@@ -6,7 +6,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import pytest
 import yaml
 
 from consult.analysis.text.embed import MiniLMEmbedder
@@ -21,10 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 R361 = ROOT / "questionnaires" / "r361.yaml"
 BANK = ROOT / "consult" / "synth" / "bank_r361.yaml"
 
-
-@pytest.fixture(scope="module")
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> MiniLMEmbedder:
-    return MiniLMEmbedder(cache_dir=tmp_path_factory.mktemp("embeddings"))
 
 
 def planted(item: str, respondents: int, seed: int) -> list[tuple[str, list[str]]]:
