@@ -18,6 +18,17 @@ from consult.project import load_project
 
 runner = CliRunner()
 
+# The questionnaire's only profile item; test_a_questionnaire_without_profile_items_says_so
+# takes it out.
+PROFILE = """\
+profile:
+  - id: faculty
+    type: single_choice
+    label: {en: Faculty, fr: Faculté}
+    choices:
+      - {code: arts, label: {en: Arts, fr: Arts}}
+      - {code: science, label: {en: Science, fr: Sciences}}
+"""
 PLAIN = """\
 id: plain
 version: "1"
@@ -30,13 +41,7 @@ choice_lists:
     - {code: n, label: {en: Neutral, fr: Neutre}}
     - {code: a, label: {en: Agree, fr: D’accord}}
     - {code: sa, label: {en: Strongly agree, fr: Tout à fait d’accord}}
-profile:
-  - id: faculty
-    type: single_choice
-    label: {en: Faculty, fr: Faculté}
-    choices:
-      - {code: arts, label: {en: Arts, fr: Arts}}
-      - {code: science, label: {en: Science, fr: Sciences}}
+""" + PROFILE + """\
 domains:
   - id: tools
     title: {en: Tools, fr: Outils}
@@ -179,14 +184,7 @@ def test_results_show_a_scale_nobody_answered(plain: Path) -> None:
 
 def test_a_questionnaire_without_profile_items_says_so(tmp_path: Path) -> None:
     source = tmp_path / "bare.yaml"
-    source.write_text(PLAIN.replace("""profile:
-  - id: faculty
-    type: single_choice
-    label: {en: Faculty, fr: Faculté}
-    choices:
-      - {code: arts, label: {en: Arts, fr: Arts}}
-      - {code: science, label: {en: Science, fr: Sciences}}
-""", ""), encoding="utf-8")
+    source.write_text(PLAIN.replace(PROFILE, ""), encoding="utf-8")
     root = tmp_path / "bare"
     assert runner.invoke(app, ["init", str(root), "-q", str(source)]).exit_code == 0
     settings = root / "consult.toml"
