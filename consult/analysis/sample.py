@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from consult.analysis.data import NOT_STATED
-from consult.analysis.disclosure import protect_cells
+from consult.analysis.disclosure import Protection, protect_cells
 from consult.analysis.percent import PercentRule, share
 from consult.questionnaire import ItemType, Questionnaire
 from consult.results.model import CountRow, CountryRow, Fielding, Sample
@@ -90,7 +90,7 @@ OTHER_COUNTRIES = "(other)"
 
 
 def _pinned_by_bounds(hidden: Sequence[tuple[str, str]], values: dict[tuple[str, str], int],
-                      protection: Any, threshold: int) -> bool:
+                      protection: Protection[tuple[str, str]], threshold: int) -> bool:
     """Whether a region's suppressed country counts follow from its total and their bounds.
 
     The rank test of :func:`protect_cells` uses the published totals alone; a
@@ -105,7 +105,7 @@ def _pinned_by_bounds(hidden: Sequence[tuple[str, str]], values: dict[tuple[str,
     if len(hidden) == 1:
         # Its count is the region's total minus the published ones: a small one is not named
         # (a suppressed count of the threshold or more may follow from the totals).
-        return bool(protection.status[hidden[0]] == "primary")
+        return protection.status[hidden[0]] == "primary"
     residual = sum(values[k] for k in hidden)  # the region total minus its published countries
     cap = {k: threshold - 1 if protection.status[k] == "primary" else residual for k in hidden}
     for key in hidden:
