@@ -1,6 +1,6 @@
-"""An ingest goes through its file in parts, each stored while the next is converted:
-the same records, issues and stored rows as in one piece, and nothing stored when
-a later part finds an error."""
+"""An ingest goes through its file in parts, each stored while the next is converted
+(in a forked process for a large file): the same records, issues and stored rows as
+in one piece, and nothing stored when a later part finds an error."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from consult.ingest.run import detect_format, ingest_file
 from consult.project import Project, init_project
 from consult.questionnaire import load_questionnaire
 from consult.store import open_store
-from consult.store.responses import IngestWriter
+from consult.store.responses import IngestWriter, PreparedResponses
 from consult.synth import SynthConsultation, generate
 from consult.synth.exports import writer
 
@@ -91,8 +91,10 @@ def test_converting_in_parts_gives_what_converting_at_once_gives(
 def test_an_ingest_in_parts_stores_what_one_part_stores(
         tmp_path: Path, consultation: SynthConsultation, monkeypatch: pytest.MonkeyPatch) -> None:
     results = []
-    for name, part in (("one", 1_000_000), ("parts", 7)):
+    for name, part, fork_from in (("one", 1_000_000, 1_000_000), ("parts", 7, 1_000_000),
+                                  ("forked", 7, 0)):
         monkeypatch.setattr(run, "_ROWS_PER_PART", part)
+        monkeypatch.setattr(run, "_FORK_FROM_ROWS", fork_from)
         project, path = mapped_project(tmp_path / name, consultation)
         first = ingest_file(project, path)
         # A second export with answers changed in two different parts, taken with --replace.
@@ -101,24 +103,27 @@ def test_an_ingest_in_parts_stores_what_one_part_stores(
         second = ingest_file(project, changed, replace_changed=True)
         results.append((first.status, first.included, dict(first.excluded), first.issues,
                         second.status, second.replaced, second.unchanged, stored(project)))
-    assert results[0] == results[1]
+    assert results[0] == results[1] == results[2]
     assert results[0][0] == "ingested" and results[0][4] == "ingested"
     assert results[0][5] == 2
     assert results[0][2]  # exclusions were found, some of them across parts
 
 
+@pytest.mark.parametrize("fork_from", [1_000_000, 0], ids=["in-process", "forked"])
 def test_an_error_in_a_later_part_leaves_the_store_as_it_was(
-        tmp_path: Path, consultation: SynthConsultation, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, consultation: SynthConsultation, monkeypatch: pytest.MonkeyPatch,
+        fork_from: int) -> None:
     project, path = mapped_project(tmp_path / "p", consultation)
     monkeypatch.setattr(run, "_ROWS_PER_PART", 5)
+    monkeypatch.setattr(run, "_FORK_FROM_ROWS", fork_from)
     written: list[int] = []
-    write = IngestWriter.write
+    write = IngestWriter.write_prepared
 
-    def counting(self: IngestWriter, respondents: Any, **kwargs: Any) -> None:
-        written.append(len(respondents))
-        write(self, respondents, **kwargs)
+    def counting(self: IngestWriter, prepared: PreparedResponses, **kwargs: Any) -> None:
+        written.append(len(prepared.respondents))
+        write(self, prepared, **kwargs)
 
-    monkeypatch.setattr(IngestWriter, "write", counting)
+    monkeypatch.setattr(IngestWriter, "write_prepared", counting)
     bad = edited_copy(path, tmp_path / "bad.csv", {(58, "role"): "banana"})
     line = detect_format(bad).read(bad).row_numbers[58]
     before = stored(project)

@@ -12,9 +12,10 @@ import hashlib
 import io
 import shutil
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from consult.errors import ConsultError, IngestFileError, Issue
 from consult.ingest.convert import (
@@ -25,12 +26,13 @@ from consult.ingest.convert import (
 )
 from consult.ingest.mapping import Mapping, draft_mapping, load_mapping, save_mapping
 from consult.ingest.mapping_fit import check_columns, check_same_survey, unread_questions
+from consult.ingest.parallel import Forked, InProcess, can_fork
 from consult.ingest.sources import READERS, SourceReader, reader
 from consult.ingest.sources.text import sniff_delimiter
 from consult.project import Project
 from consult.questionnaire import Questionnaire, load_questionnaire
 from consult.store.bulk import collector_paused
-from consult.store.responses import AnswerRecord
+from consult.store.responses import AnswerRecord, PreparedResponses, prepare_responses
 
 Progress = Callable[[int, int], None]
 
@@ -124,9 +126,6 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
                              source=table.format, root=project.root,
                              zone=ZoneInfo(project.settings.ingest.timezone))
     total = len(table.rows)
-    exclusions = _Exclusions(project, path.name)
-    changed: list[Issue] = []
-    included: list[Converted] = []
     raw = _raw_copy(project, path, sha256)
 
     with open_store(project.database_url) as store:
@@ -137,43 +136,116 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
             stored_fingerprints,
         )
 
-        stored = stored_fingerprints(store, table.format)
-        known_codes = stored_codes(store)
+        conversion = _Conversion(converter, _Exclusions(project, path.name),
+                                 stored_fingerprints(store, table.format), stored_codes(store),
+                                 replace_changed, path.name)
         record = IngestRecord(
             source_format=table.format, file_name=path.name, sha256=sha256,
             rows_read=total, mapping=str(mapping_file.relative_to(project.root)),
             raw_path=str(raw.relative_to(project.root)))
         # The file goes through in parts: while the store writes one part (in
-        # a second thread), the next is converted and checked. The parts are
-        # written as long as no error has been found; one transaction holds
-        # them all, and it commits only if the whole file passed.
-        with ingest_transaction(store, record, before_commit=before_commit) as writer:
-            for start in range(0, total, _ROWS_PER_PART):
-                stop = min(total, start + _ROWS_PER_PART)
-                rows = exclusions.apply(converter.convert_rows(start, stop))
-                rows, to_replace = _against_store(rows, stored, replace_changed, changed,
-                                                  path.name, result)
-                included += [r for r in rows if r.record.included]
-                result.included += sum(1 for r in rows if r.record.included)
-                result.excluded.update(reason for r in rows for reason, _ in r.record.exclusions)
-                if not _has_error(converter.issues) and not _has_error(changed):
-                    writer.write([r.record for r in rows], replace=to_replace)
-                if progress is not None:
-                    progress(stop, total)
-            referrals: list[Issue] = []
-            _check_referrals(included, known_codes, referrals, path.name)
-            result.issues = [*not_read, *converter.issues, *exclusions.issues, *changed,
-                             *referrals]
-            if result.errors:
-                writer.abandon()
-            else:
-                _keep_raw(path, raw)
+        # a second thread), the next is converted and checked; a large file is
+        # converted in a forked process (consult.ingest.parallel), forked here,
+        # before the writing thread starts. The parts are written as long as no
+        # error has been found; one transaction holds them all, and it commits
+        # only if the whole file passed.
+        producer: InProcess[_Part, _Tally] | Forked[_Part, _Tally] = (
+            Forked(conversion.parts, name="consult-ingest") if _in_second_process(total)
+            else InProcess(conversion.parts))
+        try:
+            with ingest_transaction(store, record, before_commit=before_commit) as writer:
+                for part in producer:
+                    if part.responses is not None:
+                        writer.write_prepared(part.responses, replace=part.replace)
+                    if progress is not None:
+                        progress(part.stop, total)
+                tally = producer.result
+                result.included, result.excluded = tally.included, tally.excluded
+                result.unchanged, result.replaced = tally.unchanged, tally.replaced
+                result.issues = [*not_read, *tally.issues]
+                if result.errors:
+                    writer.abandon()
+                else:
+                    _keep_raw(path, raw)
+        finally:
+            producer.close()
     if result.errors:
         result.status = "failed"
         return result
     result.ingest_id = writer.ingest_id
     result.status = "ingested"
     return result
+
+
+class _Part(NamedTuple):
+    """One part of the file, converted and laid out for the store."""
+
+    stop: int
+    """Rows of the file done so far."""
+    responses: PreparedResponses | None
+    """``None`` once an error has been found: nothing more is written."""
+    replace: list[str]
+
+
+@dataclass
+class _Tally:
+    """What the conversion found, once every part is done."""
+
+    included: int = 0
+    excluded: Counter[str] = field(default_factory=Counter)
+    unchanged: int = 0
+    replaced: int = 0
+    issues: list[Issue] = field(default_factory=list)
+
+
+@dataclass
+class _Conversion:
+    """The file's rows, part by part: converted, excluded, checked against the store."""
+
+    converter: RowConverter
+    exclusions: _Exclusions
+    stored: dict[str, str | None]
+    known_codes: set[str]
+    replace_changed: bool
+    file: str
+
+    def parts(self) -> Generator[_Part, None, _Tally]:
+        """Every part in order, then (as the generator's value) the tally with all issues.
+
+        Runs here or in a forked process: it reads the table and writes nothing.
+        """
+        converter, tally = self.converter, _Tally()
+        changed: list[Issue] = []
+        included: list[Converted] = []
+        total = len(converter.table.rows)
+        for start in range(0, total, _ROWS_PER_PART):
+            stop = min(total, start + _ROWS_PER_PART)
+            rows = self.exclusions.apply(converter.convert_rows(start, stop))
+            rows, to_replace = _against_store(rows, self.stored, self.replace_changed, changed,
+                                              self.file, tally)
+            kept = [r for r in rows if r.record.included]
+            included += kept
+            tally.included += len(kept)
+            tally.excluded.update(reason for r in rows for reason, _ in r.record.exclusions)
+            if _has_error(converter.issues) or _has_error(changed):
+                yield _Part(stop, None, [])
+            else:
+                yield _Part(stop, prepare_responses([r.record for r in rows]), to_replace)
+        referrals: list[Issue] = []
+        _check_referrals(included, self.known_codes, referrals, self.file)
+        tally.issues = [*converter.issues, *self.exclusions.issues, *changed, *referrals]
+        return tally
+
+
+def _in_second_process(rows: int) -> bool:
+    """Whether to convert in a forked process: a large file, where fork is safe."""
+    return rows >= _FORK_FROM_ROWS and can_fork()
+
+
+# A forked process costs some tens of milliseconds and (as its pages are
+# touched) memory up to the table's size again; it pays from some thousands of
+# rows. Tests set this to 0 to take the forked path on small files.
+_FORK_FROM_ROWS = 20_000
 
 
 # Rows converted and handed to the store at a time: large enough that the
@@ -290,7 +362,7 @@ def _has_error(issues: list[Issue]) -> bool:
 
 def _against_store(rows: list[Converted], stored: dict[str, str | None], replace_changed: bool,
                    issues: list[Issue], file: str,
-                   result: IngestResult) -> tuple[list[Converted], list[str]]:
+                   result: _Tally) -> tuple[list[Converted], list[str]]:
     keep: list[Converted] = []
     to_replace: list[str] = []
     for row in rows:

@@ -82,6 +82,50 @@ class IngestRecord:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+@dataclass
+class PreparedResponses:
+    """Responses laid out as the store writes them, before they have ids.
+
+    Made by :func:`prepare_responses` wherever the rows are converted (a large
+    ingest converts in a second process and sends these over), written by
+    :meth:`IngestWriter.write_prepared`. Plain tuples and one flat list of
+    answer values: cheap to pickle, nothing per answer to build when written.
+    """
+
+    sources: tuple[str, ...]
+    """The sources the responses come from (a ``replace`` deletes within these)."""
+    respondents: list[tuple[Any, ...]]
+    """Each response's fields in the order of ``_RESPONDENT_COLUMNS``."""
+    answers: list[Any]
+    """Every answer's fields one after the other, led by its response's position in
+    :attr:`respondents` (replaced by the response's id when written)."""
+    exclusions: list[tuple[int, str, str]]
+    """``(position in respondents, reason, detail)``."""
+    included: int
+
+
+def prepare_responses(respondents: Sequence[RespondentRecord]) -> PreparedResponses:
+    """Lay ``respondents`` out for :meth:`IngestWriter.write_prepared`."""
+    # Millions of rows: answer records straight to the driver (answers have no
+    # typed columns), laid out a response at a time, column by column, rather
+    # than as a tuple per answer.
+    width = 1 + len(_ANSWER_COLUMNS)
+    values: list[Any] = []
+    for position, resp in enumerate(respondents):
+        if answers := resp.answers:
+            flat = [position] * (width * len(answers))
+            for column, field_values in enumerate(zip(*answers, strict=True), start=1):
+                flat[column::width] = field_values
+            values += flat
+    return PreparedResponses(
+        sources=tuple(dict.fromkeys(resp.source for resp in respondents)),
+        respondents=[_respondent_row(resp) for resp in respondents],
+        answers=values,
+        exclusions=[(position, reason, detail) for position, resp in enumerate(respondents)
+                    for reason, detail in resp.exclusions],
+        included=sum(1 for resp in respondents if resp.included))
+
+
 def find_ingest(store: Store, sha256: str) -> int | None:
     """The id of an earlier ingest of the file with this SHA-256, if any."""
     with store.engine.connect() as conn:
@@ -179,13 +223,23 @@ class IngestWriter:
 
         ``replace`` lists source ids (of the same source) whose stored
         responses are deleted first, with their answers and exclusions.
+        """
+        self.write_prepared(prepare_responses(respondents), replace=replace)
+
+    def write_prepared(self, prepared: PreparedResponses, *,
+                       replace: Sequence[str] = ()) -> None:
+        """Store responses laid out by :func:`prepare_responses` (possibly in another
+        process), giving them their ids; ``prepared`` is handed over and changed.
+
+        ``replace`` lists source ids (of the same source) whose stored
+        responses are deleted first, with their answers and exclusions.
         Deletions do not rely on cascades (see :func:`_foreign_keys_trusted`).
         """
         execute = self._execute
         assert execute is not None, "write inside ingest_transaction"
         conn, mark = self._conn, self._mark
         ids = list(replace)
-        for source in {resp.source for resp in respondents} if ids else ():
+        for source in prepared.sources if ids else ():
             for start in range(0, len(ids), 500):
                 part = ids[start:start + 500]
                 gone = (f"SELECT id FROM respondents WHERE source = {mark} "
@@ -194,31 +248,24 @@ class IngestWriter:
                     execute(f"DELETE FROM {table} WHERE respondent_id IN ({gone})",
                             [source, *part])
                 execute(f"DELETE FROM respondents WHERE id IN ({gone})", [source, *part])
-        if not respondents:
+        if not prepared.respondents:
             return
-        keys = self._new_ids(len(respondents))
-        insert_many(conn, schema.respondents, ("id", *_RESPONDENT_COLUMNS),
-                    (_respondent_row(rid, resp, self.ingest_id)
-                     for rid, resp in zip(keys, respondents, strict=True)), execute=execute)
-        # Millions of rows: answer records straight to the driver (answers
-        # have no typed columns), laid out a response at a time, column by
-        # column, rather than as a tuple per answer.
+        keys = self._new_ids(len(prepared.respondents))
+        ingest_id = self.ingest_id
+        insert_many(conn, schema.respondents, ("id", "ingest_id", *_RESPONDENT_COLUMNS),
+                    ((rid, ingest_id, *row)
+                     for rid, row in zip(keys, prepared.respondents, strict=True)),
+                    execute=execute)
+        values = prepared.answers
         width = 1 + len(_ANSWER_COLUMNS)
-        values: list[Any] = []
-        for rid, resp in zip(keys, respondents, strict=True):
-            if answers := resp.answers:
-                flat = [rid] * (width * len(answers))
-                for column, field_values in enumerate(zip(*answers, strict=True), start=1):
-                    flat[column::width] = field_values
-                values += flat
+        values[0::width] = [keys[i] for i in values[0::width]]
         insert_values(conn, schema.answers, ("respondent_id", *_ANSWER_COLUMNS), values,
                       execute=execute)
-        excluded = [(rid, reason, detail) for rid, resp in zip(keys, respondents, strict=True)
-                    for reason, detail in resp.exclusions]
-        if excluded:
-            insert_many(conn, schema.exclusions, ("respondent_id", "reason", "detail"), excluded,
+        if prepared.exclusions:
+            insert_many(conn, schema.exclusions, ("respondent_id", "reason", "detail"),
+                        [(keys[i], reason, detail) for i, reason, detail in prepared.exclusions],
                         execute=execute)
-        self.included += sum(1 for resp in respondents if resp.included)
+        self.included += prepared.included
 
     def abandon(self) -> None:
         """Roll everything back when the transaction ends: nothing of this ingest is kept."""
@@ -306,15 +353,16 @@ def exclusion_counts(store: Store) -> dict[str, int]:
         return {row[0]: int(row[1]) for row in rows}
 
 
-_RESPONDENT_COLUMNS = ("source", "source_id", "ingest_id", "source_row", "referral_code",
+# Besides ``id`` and ``ingest_id``, which are given when the rows are written.
+_RESPONDENT_COLUMNS = ("source", "source_id", "source_row", "referral_code",
                        "referred_by", "wave", "language", "country_iso3", "region", "started_at",
                        "submitted_at", "finished", "progress", "included", "fingerprint")
 # In the order of AnswerRecord's fields.
 _ANSWER_COLUMNS = ("item_id", "value", "ordinal", "other_text", "source_column")
 
 
-def _respondent_row(rid: int, resp: RespondentRecord, ingest_id: int) -> tuple[Any, ...]:
-    return (rid, resp.source, resp.source_id, ingest_id, resp.source_row, resp.referral_code,
+def _respondent_row(resp: RespondentRecord) -> tuple[Any, ...]:
+    return (resp.source, resp.source_id, resp.source_row, resp.referral_code,
             resp.referred_by, resp.wave, resp.language, resp.country_iso3, resp.region,
             resp.started_at, resp.submitted_at, resp.finished, resp.progress, resp.included,
             resp.fingerprint)
