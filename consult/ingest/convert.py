@@ -71,6 +71,7 @@ class RowConverter:
         self._known = {item.id: _known_values(item, mapping.values.get(item.id, {}))
                        for item in questionnaire.items()}
         self._countries: dict[str, str | None] = {}
+        self._offsets: dict[tzinfo, tzinfo] = {}
 
     def convert_all(self, progress: Callable[[int, int], None] | None = None) -> list[Converted]:
         """Every row of the table, converted column by column (issues go to :attr:`issues`)."""
@@ -428,7 +429,12 @@ class RowConverter:
             self.issues.append(Issue("bad-date", f"{field_name} {text!r} is not an ISO date-time",
                                      file=self.file, row=row_number, severity="warning"))
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=self.zone)
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=self.zone)
+        # One object per UTC offset: each parse makes its own, and a large
+        # ingest pickles these dates (consult.ingest.parallel) once per object.
+        zone = self._offsets.setdefault(parsed.tzinfo, parsed.tzinfo)
+        return parsed if zone is parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
 def _known_values(item: Item, recode: dict[str, str]) -> dict[str, str]:

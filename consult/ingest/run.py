@@ -122,10 +122,7 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
 
     from zoneinfo import ZoneInfo
 
-    converter = RowConverter(table, mapping, questionnaire, project.settings.regions.scheme,
-                             source=table.format, root=project.root,
-                             zone=ZoneInfo(project.settings.ingest.timezone))
-    total = len(table.rows)
+    total, source_format = len(table.rows), table.format
     raw = _raw_copy(project, path, sha256)
 
     with open_store(project.database_url) as store:
@@ -136,11 +133,14 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
             stored_fingerprints,
         )
 
-        conversion = _Conversion(converter, _Exclusions(project, path.name),
-                                 stored_fingerprints(store, table.format), stored_codes(store),
-                                 replace_changed, path.name)
+        conversion = _Conversion(
+            RowConverter(table, mapping, questionnaire, project.settings.regions.scheme,
+                         source=source_format, root=project.root,
+                         zone=ZoneInfo(project.settings.ingest.timezone)),
+            _Exclusions(project, path.name), stored_fingerprints(store, source_format),
+            stored_codes(store), replace_changed, path.name)
         record = IngestRecord(
-            source_format=table.format, file_name=path.name, sha256=sha256,
+            source_format=source_format, file_name=path.name, sha256=sha256,
             rows_read=total, mapping=str(mapping_file.relative_to(project.root)),
             raw_path=str(raw.relative_to(project.root)))
         # The file goes through in parts: while the store writes one part (in
@@ -152,6 +152,10 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
         producer: InProcess[_Part, _Tally] | Forked[_Part, _Tally] = (
             Forked(conversion.parts, name="consult-ingest") if _in_second_process(total)
             else InProcess(conversion.parts))
+        # Only the conversion needs the table now. Forked, this process frees
+        # its copy here, while the child converts the first part, rather than
+        # at the end of the ingest.
+        del table, conversion
         try:
             with ingest_transaction(store, record, before_commit=before_commit) as writer:
                 for part in producer:
