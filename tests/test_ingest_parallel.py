@@ -121,3 +121,32 @@ def test_the_child_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
         assert ready, "the child outlived its killed parent"
     finally:
         os.close(handle)
+
+
+def test_output_written_before_the_fork_is_written_once(tmp_path: Path) -> None:
+    script = textwrap.dedent("""
+        import sys
+        from consult.ingest.parallel import Forked
+        def one():
+            yield 1
+            return None
+        sys.stdout.write("before the fork\\n")  # buffered: stdout is a pipe
+        forked = Forked(one)
+        print(list(forked))
+        forked.close()
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout == "before the fork\n[1]\n"
+
+
+def test_the_child_leaves_ctrl_c_to_its_parent() -> None:
+    forked = Forked(endless)
+    try:
+        next(iter(forked))
+        status = Path(f"/proc/{forked._child.pid}/status").read_text()
+        ignored = int(next(line for line in status.splitlines()
+                           if line.startswith("SigIgn:")).split()[1], 16)
+        assert ignored & (1 << (signal.SIGINT - 1))
+    finally:
+        forked.close()

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pg import PgServer
 
 import consult.ingest.run as run
 from consult.ingest.convert import RowConverter
 from consult.ingest.mapping import load_mapping
 from consult.ingest.run import detect_format, ingest_file
-from consult.project import Project, init_project
+from consult.project import DATABASE_ENV, Project, init_project
 from consult.questionnaire import load_questionnaire
 from consult.store import open_store
 from consult.store.responses import IngestWriter, PreparedResponses
@@ -137,3 +138,21 @@ def test_an_error_in_a_later_part_leaves_the_store_as_it_was(
     assert not list((project.cache_dir / "raw").glob("*bad.csv"))  # kept only once ingested
     # The same file without the error then goes in whole.
     assert ingest_file(project, path).status == "ingested"
+
+
+@pytest.mark.postgres
+def test_a_forked_ingest_into_postgresql_stores_what_one_in_process_stores(
+        tmp_path: Path, consultation: SynthConsultation, monkeypatch: pytest.MonkeyPatch,
+        pg_server: PgServer) -> None:
+    results = []
+    monkeypatch.setattr(run, "_ROWS_PER_PART", 7)
+    for name, fork_from in (("in-process", 1_000_000), ("forked", 0)):
+        monkeypatch.setattr(run, "_FORK_FROM_ROWS", fork_from)
+        monkeypatch.delenv(DATABASE_ENV, raising=False)
+        project, path = mapped_project(tmp_path / name, consultation)  # drafted on SQLite
+        monkeypatch.setenv(DATABASE_ENV, pg_server.create_database())
+        result = ingest_file(project, path)
+        results.append((result.status, result.included, dict(result.excluded), result.issues,
+                        stored(project)))
+    assert results[0] == results[1]
+    assert results[0][0] == "ingested" and results[0][1] > 0

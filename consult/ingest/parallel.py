@@ -17,6 +17,7 @@ caller's transaction is rolled back as for any other error.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Generator, Iterator
@@ -105,6 +106,9 @@ def _run(produce: Callable[[], Generator[Any, None, Any]], send: Connection,
     # Only the parent reads: with the reading end closed here, a parent that has
     # gone makes the next send fail instead of blocking for ever on a full pipe.
     parents_end.close()
+    # Ctrl-C reaches the whole process group: the parent stops and ends the
+    # child, which need not print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         items = produce()
         while True:
