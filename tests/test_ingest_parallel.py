@@ -150,3 +150,33 @@ def test_the_child_leaves_ctrl_c_to_its_parent() -> None:
         assert ignored & (1 << (signal.SIGINT - 1))
     finally:
         forked.close()
+
+
+def test_the_child_ends_without_touching_the_parents_output_streams() -> None:
+    # A thread of the parent (a progress bar's) may hold a stream's lock at the
+    # fork, and would never release it in the child: the child must end
+    # without flushing its copy of the streams.
+    script = textwrap.dedent("""
+        import os, sys, threading
+        from consult.ingest.parallel import Forked
+        def one():
+            yield 1
+        parent = os.getpid()
+        lock = threading.Lock()
+        lock.acquire()  # held, as by another thread, at the fork
+        class Stream:
+            def write(self, text):
+                self.flush()
+            def flush(self):
+                if os.getpid() != parent:
+                    lock.acquire()
+        real = sys.stdout
+        sys.stdout = sys.stderr = Stream()
+        forked = Forked(one)
+        items = list(forked)
+        forked.close()
+        real.write(f"{items} {forked._child.exitcode}\\n")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout == "[1] 0\n", done.stderr

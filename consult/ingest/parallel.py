@@ -17,6 +17,7 @@ caller's transaction is rolled back as for any other error.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 import traceback
@@ -102,13 +103,30 @@ class Forked(Generic[Item, Result]):
 
 def _run(produce: Callable[[], Generator[Any, None, Any]], send: Connection,
          parents_end: Connection) -> None:
-    """The child: send every item, then the return value or the exception."""
-    # Only the parent reads: with the reading end closed here, a parent that has
-    # gone makes the next send fail instead of blocking for ever on a full pipe.
-    parents_end.close()
-    # Ctrl-C reaches the whole process group: the parent stops and ends the
-    # child, which need not print a traceback of its own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """The child: send every item, then the return value or the exception; then end
+    at once.
+
+    The child ends with ``os._exit``, skipping the clean-up ``multiprocessing``
+    would run: flushing the standard streams could block for ever on a lock
+    that another thread of the parent (a progress bar's) held at the fork,
+    and nothing of the parent's is the child's to clean up.
+    """
+    status = 1
+    try:
+        # Only the parent reads: with the reading end closed here, a parent
+        # that has gone makes the next send fail instead of blocking for ever
+        # on a full pipe.
+        parents_end.close()
+        # Ctrl-C reaches the whole process group: the parent stops and ends
+        # the child, which need not print a traceback of its own.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        status = _send_all(produce, send)
+    finally:
+        os._exit(status)
+
+
+def _send_all(produce: Callable[[], Generator[Any, None, Any]], send: Connection) -> int:
+    """Send ``produce()``'s items, then its value or its exception; the exit status."""
     try:
         items = produce()
         while True:
@@ -116,17 +134,20 @@ def _run(produce: Callable[[], Generator[Any, None, Any]], send: Connection,
                 item = next(items)
             except StopIteration as stop:
                 send.send(("return", stop.value))
-                return
+                return 0
             send.send(("item", item))
     except BrokenPipeError:
-        return  # the parent has gone or given up: nobody to tell
+        return 1  # the parent has gone or given up: nobody to tell
     except BaseException as exc:  # handed to the parent, raised there
         if not isinstance(exc, ConsultError):  # a bug: say where it happened
             exc.add_note("In the forked process:\n" + "".join(traceback.format_exception(exc)))
         try:
             send.send(("raise", exc))
+        except BrokenPipeError:
+            pass
         except Exception:  # an exception that cannot be pickled: its text still can
             send.send(("raise", ConsultError(f"{type(exc).__name__}: {exc}\n"
                                              + "".join(traceback.format_exception(exc)))))
+        return 1
     finally:
         send.close()
