@@ -148,7 +148,16 @@ def test_a_changed_export_needs_replace(project: Project, consultation: SynthCon
     with open_store(project.database_url) as store:
         assert store.dump() == before
     code, stdout, _ = ingest(project, project.root / "changed.csv", "--replace")
-    assert code == 0 and "1 replaced" in stdout
+    summary = " ".join(stdout.split())
+    assert code == 0 and summary.endswith("1 replaced")
+    responses = len({row[0] for row in rows[1:]})  # a repeated response id is stored once
+    assert f"{responses - 1} already stored as they are; of the others, 1 included" in summary
+    # Taking the same file again changes nothing, and says so.
+    answers = stored_answers(project)
+    code, stdout, _ = ingest(project, project.root / "changed.csv", "--replace")
+    assert code == 0 and (f"{responses} already stored as they are; nothing new to store"
+                          in " ".join(stdout.split()))
+    assert stored_answers(project) == answers
 
 
 def test_fingerprints_stored_by_consult_0_1_are_still_recognised(

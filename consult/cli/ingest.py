@@ -135,11 +135,14 @@ def _print(result: IngestResult, root: Path, given: Path) -> None:
                   for s in ("error", "warning", "info")}
     excluded = ", ".join(f"{reason} {n}" for reason, n in sorted(result.excluded.items())) or "none"
     verb = "Ingested" if result.status == "ingested" else "Did NOT ingest"
+    stored_now = f"{result.included} included, excluded: {excluded}"
+    if result.unchanged:  # counts of the rows stored now, beside those already there
+        stored_now = f"{result.unchanged} already stored as they are; " + (
+            f"of the others, {stored_now}" if result.included or result.excluded
+            else "nothing new to store")
     (out if result.status == "ingested" else err).print(
         f"{verb} {result.file.name} ({result.format}): {result.rows_read} rows read, "
-        f"{result.included} included, excluded: {excluded}; "
-        f"{severities['error']} errors, {severities['warning']} warnings"
-        + (f"; {result.unchanged} already stored" if result.unchanged else "")
+        f"{stored_now}; {severities['error']} errors, {severities['warning']} warnings"
         + (f"; {result.replaced} replaced" if result.replaced else ""))
     if result.status == "failed":
         err.print("Nothing was stored. Fix the errors above (or the mapping) and run again.")
