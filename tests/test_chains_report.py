@@ -93,8 +93,11 @@ def test_the_markdown_and_french_reports_have_the_section_too(
     n = len(consultation.complete)
     assert "### Chaînes de recommandation" in french
     assert f"{n} répondants font partie des chaînes de recommandation" in french
-    assert "Arbre de recrutement par vague" in chain_part(
-        (out / "full.fr.html").read_text(encoding="utf-8"))
+    html = chain_part((out / "full.fr.html").read_text(encoding="utf-8"))
+    assert "Arbre de recrutement par vague" in html
+    # French puts a space before a colon, in the figures' descriptions too.
+    assert "Vague 0 (répondants initiaux) :" in html
+    assert "initiaux):" not in html and "initiaux):" not in french
 
 
 def test_no_code_or_response_id_reaches_the_report(

@@ -310,11 +310,12 @@ def _mix_figure(numbering: Numbering, table: ChainTable, regions: dict[str, str]
         shown = []
         for col in table.columns:
             x = cell[row.key, col.key]
-            labels.append(f"{_wave_label(row.key, c)}: {regions[col.key]}")
+            labels.append(formats.labelled(_wave_label(row.key, c), regions[col.key], lang))
             values.append(x.share * 100 if x.share is not None and x.count is not None else None)
             shown.append(f"{regions[col.key]} "
                          f"{formats.percent(x.pct, lang, c['withheld'] if x.count is None else '')}")
-        parts.append(f"{_wave_label(row.key, c)}: {formats.join_list(shown, lang)}")
+        parts.append(formats.labelled(_wave_label(row.key, c), formats.join_list(shown, lang),
+                                      lang))
     alt = c["figure_mix_alt"].format(list="; ".join(parts))
     number = numbering.figure()
     svg = Markup("")

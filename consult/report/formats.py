@@ -74,6 +74,11 @@ def join_list(items: list[str], lang: str, conjunction: str | None = None) -> st
     return ", ".join(words[:-1]) + f"{comma} {conjunction} {words[-1]}"
 
 
+def labelled(label: str, text: str, lang: str) -> str:
+    """``Wave 0: …`` (English) or ``Vague 0 : …`` (French, a space before the colon)."""
+    return f"{label} : {text}" if lang == "fr" else f"{label}: {text}"
+
+
 def month_year(day: date, lang: str) -> str:
     """``November 2014`` / ``novembre 2014``."""
     return f"{MONTHS.get(lang, MONTHS['en'])[day.month - 1]} {day.year}"

@@ -148,7 +148,7 @@ def _agree_chart(item: ItemResult, results: Results, lang: str, t: dict[str, str
             value = float(pct) if pct is not None else None
             series_values[index] = value
             printed[index] = formats.percent(pct, lang) if pct is not None else t["withheld"]
-            labels.append(f"{heading}: {label}")
+            labels.append(formats.labelled(heading, label, lang))
             values.append(value)
             described.append(f"{label} {printed[index]}")
         series.append(Series(heading, series_values, printed))
@@ -201,7 +201,7 @@ def _answers_chart(item: ItemResult, results: Results, lang: str, t: dict[str, s
             value = float(pct) if pct is not None else None
             series_values.append(value)
             printed.append(shown)
-            labels.append(f"{categories[index]}: {name}")
+            labels.append(formats.labelled(categories[index], name, lang))
             values.append(value)
             described.setdefault(index, []).append(f"{name} {shown}")
         series.append(Series(name, series_values, printed))
