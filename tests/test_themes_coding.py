@@ -218,6 +218,7 @@ def test_sheet_problems_are_named_by_file_row_and_column(tmp_path: Path) -> None
     ])
     write_rows(folder / "b.csv", [row(101, "training")])
     (folder / "notes.csv").write_text("what,why\nthis,that\n", encoding="utf-8")
+    (folder / "later.xlsx").write_bytes(b"PK")  # listed with the errors, not after them
     with pytest.raises(ValidationFailed) as caught:
         read_coding(folder, "q", answers(), CODEBOOK)
     problems = [str(i) for i in caught.value.issues]
@@ -240,6 +241,8 @@ def test_sheet_problems_are_named_by_file_row_and_column(tmp_path: Path) -> None
         "coding/a.csv row 2: keep one of the two",
         "coding/notes.csv, row 1, column respondent: missing: a coding sheet needs the columns "
         "respondent, item, codes (it has what, why)",
+        "coding/later.xlsx: is not read: only CSV coding sheets are read. Save it as CSV (UTF-8) "
+        "in coding/.",
     ]
     assert caught.value.summary == ("problems in the coding sheets of q; nothing was read or "
                                     "written")

@@ -305,7 +305,7 @@ def read_coding(folder: Path, item_id: str, answers: Sequence[Answer], codebook:
                     coded[found.answer] = found
     if any(i.severity == "error" for i in issues):
         raise ValidationFailed(f"problems in the coding sheets of {item_id}; nothing was "
-                               "read or written", issues)
+                               "read or written", [*issues, *notes])  # every problem at once
     for answer in coded:
         waiting.pop(answer, None)
     if coded and not codebook:
