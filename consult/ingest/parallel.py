@@ -6,12 +6,13 @@ process gives conversion a core of its own: the child inherits the table
 already read (nothing is sent to it), converts it part by part and sends each
 part, laid out for the store, back through a pipe; this process only stores.
 
-Only the parent touches the database. The child sends plain data and exits
-without running any clean-up of the parent's (``multiprocessing`` ends it with
-``os._exit``). Whatever the child raises is raised again here (an unexpected error with
-the child's traceback attached as a note); if the child dies (killed, out of memory), the
-caller gets a :class:`~consult.errors.ConsultError`, and either way the
-caller's transaction is rolled back as for any other error.
+Only the parent touches the database. The child sends plain data and ends
+with ``os._exit``, running no clean-up of what it shares with the parent.
+Whatever the child raises is raised again here (an unexpected error with the
+child's traceback attached as a note); if the child dies (killed, out of
+memory), the caller gets a :class:`~consult.errors.ConsultError`; either way
+the caller's transaction is rolled back as for any other error. If the parent
+dies, the child's next send fails and it ends.
 """
 
 from __future__ import annotations
@@ -58,9 +59,9 @@ class Forked(Generic[Item, Result]):
     """The items of ``produce()``, made in a child forked at once; its return value is
     :attr:`result` once every item has been taken.
 
-    Fork before starting any thread of your own: only the forking thread
-    exists in the child. ``produce`` must not use an open database
-    connection, print, or rely on anything else it shares with the parent
+    Only the forking thread exists in the child, and a lock another thread
+    held at the fork stays held there: ``produce`` must not print, log, use
+    an open database connection or anything else it shares with the parent
     beyond reading memory. :meth:`close` (call it in a ``finally``) ends the
     child if the items were not all taken.
     """
