@@ -2,8 +2,9 @@
 
 Both deliver one :class:`~email.message.EmailMessage` at a time and say where
 it went. A refusal of one message raises :class:`DeliveryError` (the message
-is logged as failed and retried on the next run); a lost connection raises
-:class:`ConnectionLost` (the run stops; what was not tried stays queued).
+is logged as failed and retried on the next run); a lost connection, or a
+server answering 421 (closing the connection) to any command of a message,
+raises :class:`ConnectionLost` (the run stops; what was not tried stays queued).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from typing import Protocol
 
 from consult.errors import ConsultError
 from consult.project import SmtpSection
+
+CLOSING = 421
+"""The reply code of a server that is closing the connection (RFC 5321, 3.8)."""
 
 
 class DeliveryError(Exception):
@@ -68,14 +72,20 @@ class SmtpMailer:
         try:
             smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise DeliveryError("; ".join(f"{code} {_text(text)}"
-                                          for code, text in exc.recipients.values())) from None
+            replies = list(exc.recipients.values())
+            reason = "; ".join(f"{code} {_text(text)}" for code, text in replies)
+            if any(code == CLOSING for code, _ in replies):
+                # smtplib has already closed its end: a later message would only
+                # meet "please run connect() first" and be charged an attempt
+                self.close()
+                raise ConnectionLost(reason) from None
+            raise DeliveryError(reason) from None
         except smtplib.SMTPServerDisconnected as exc:
             self._smtp = None
             raise ConnectionLost(f"connection lost: {exc}") from None
-        except smtplib.SMTPResponseException as exc:
+        except smtplib.SMTPResponseException as exc:  # MAIL FROM or DATA refused
             reason = f"{exc.smtp_code} {_text(exc.smtp_error)}"
-            if exc.smtp_code == 421:  # the server is closing the connection
+            if exc.smtp_code == CLOSING:
                 self.close()
                 raise ConnectionLost(reason) from None
             raise DeliveryError(reason) from None
