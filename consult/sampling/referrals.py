@@ -16,6 +16,7 @@ from typing import TextIO
 
 from consult.errors import ConsultError
 from consult.sampling.codes import display, new_code
+from consult.sampling.csvcells import safe_row
 from consult.store import fielding
 from consult.store.db import Store
 from consult.store.fielding import Invitee
@@ -85,8 +86,12 @@ def personal_links(store: Store, template: str, *,
 
 
 def write_links_csv(links: Sequence[PersonalLink], stream: TextIO) -> None:
-    """Write ``links`` as CSV with the columns of :data:`LINK_COLUMNS`."""
+    """Write ``links`` as CSV with the columns of :data:`LINK_COLUMNS`.
+
+    A cell a spreadsheet would run as a formula (a name starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading apostrophe.
+    """
     writer = csv.DictWriter(stream, fieldnames=LINK_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for link in links:
-        writer.writerow(link.row())
+        writer.writerow(safe_row(link.row()))

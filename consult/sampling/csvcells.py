@@ -1,0 +1,27 @@
+"""CSV cells that a spreadsheet shows as text: no contact's name is ever run as a formula.
+
+Coordinators open consult's CSV files in Excel or LibreOffice, which treat a
+cell starting with ``=``, ``+``, ``-`` or ``@`` (and, in some versions, a tab
+or carriage return) as a formula. A nominee named
+``=HYPERLINK("http://evil.example.org","x")`` would then become a link, or
+worse. OWASP's advice (CSV Injection) is followed: such a cell is written
+with a leading apostrophe, which spreadsheets hide and keep the rest as text.
+Every CSV that consult writes from contact or nominee details goes through
+:func:`safe_row`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """``value``, with an apostrophe in front when a spreadsheet would read it as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def safe_row(row: Mapping[str, str]) -> dict[str, str]:
+    """``row`` with every cell made safe by :func:`safe_cell`."""
+    return {column: safe_cell(value) for column, value in row.items()}
