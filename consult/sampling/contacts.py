@@ -8,6 +8,13 @@ from collections.abc import Sequence
 from consult.regions import to_iso3
 from consult.store.fielding import NewContact
 
+LIMITS = {"name": 200, "email": 254, "organisation": 200}
+"""The longest name, address and organisation a contact may have, in characters.
+
+An e-mail's ``To:`` line carries the name; a name of thousands of characters
+makes a line that mail servers refuse ("500 Line too long"), and consult
+would retry it every run. 254 is the longest address SMTP carries (RFC 5321).
+"""
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+$")
 _LANGUAGE_NAMES = {
     "english": "en", "anglais": "en", "inglés": "en", "ingles": "en",
@@ -27,19 +34,27 @@ def check_contact(
 ) -> tuple[NewContact | None, list[tuple[str, str]]]:
     """Clean one person's details; return the contact, or ``None`` and the problems.
 
-    Each problem is ``(field, message)``. The e-mail address is lower-cased (so
+    Each problem is ``(field, message)``. A name, address or organisation
+    longer than :data:`LIMITS` is refused. The e-mail address is lower-cased (so
     that one person is one contact); the country becomes its ISO3 code; an empty
     language becomes the consultation's first, and any other must be one of
     ``languages`` (a code, ``en-CA``, or a name such as ``French``).
     """
     problems: list[tuple[str, str]] = []
     clean_name = " ".join(name.split())
+    clean_organisation = " ".join(organisation.split())
+    clean_email = email.strip().lower()
     if not clean_name:
         problems.append(("name", "empty; every contact needs a name"))
-    clean_email = email.strip().lower()
     if not clean_email:
         problems.append(("email", "empty; every contact needs an e-mail address"))
-    elif not _EMAIL.match(clean_email):
+    problems += [(field, f"{len(value)} characters long; shorten it to at most "
+                         f"{LIMITS[field]}: mail servers refuse an e-mail whose header "
+                         "lines are that long")
+                 for field, value in (("name", clean_name), ("email", clean_email),
+                                      ("organisation", clean_organisation))
+                 if len(value) > LIMITS[field]]
+    if clean_email and len(clean_email) <= LIMITS["email"] and not _EMAIL.match(clean_email):
         problems.append(("email", f"{email.strip()!r} is not an e-mail address"))
     iso3: str | None = None
     if country.strip():
@@ -57,7 +72,7 @@ def check_contact(
     if problems:
         return None, problems
     return NewContact(name=clean_name, email=clean_email,
-                      organisation=" ".join(organisation.split()) or None,
+                      organisation=clean_organisation or None,
                       country_iso3=iso3, language=clean_language), []
 
 

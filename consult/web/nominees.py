@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from consult.sampling.contacts import LIMITS
 from consult.web.strings import message
 
-NOMINEE_LIMITS = {"name": 200, "email": 254, "organisation": 200}
+NOMINEE_LIMITS = dict(LIMITS)  # fielding's own limits, so the form never accepts what it refuses
 
 
 def nominee_errors(nominee: Mapping[str, str], language: str,
