@@ -78,8 +78,9 @@ def analyze_project(project: Project, output: Path | None = None) -> Analysis:
     check_groupings(project.settings.analysis.groupings, questionnaire,
                     str(project.root / SETTINGS_FILE))
     with open_store(project.database_url) as store:
-        respondents, answers = load_responses(store)
-        exclusions = exclusion_counts(store)
+        withdrawn = project.settings.ingest.withdrawn
+        respondents, answers = load_responses(store, withdrawn=withdrawn)
+        exclusions = exclusion_counts(store, withdrawn=withdrawn)
         parents = code_parents(store)
     if respondents.empty:
         raise ConsultError(f"no included responses in {project.root.name}'s database: import "

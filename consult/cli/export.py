@@ -45,7 +45,7 @@ def rds(
                                f"{project.questionnaire_path.name} (number items: "
                                f"{', '.join(numbers) or 'none'})")
     with open_store(project.database_url) as store:
-        respondents, answers = load_responses(store)
+        respondents, answers = load_responses(store, withdrawn=project.settings.ingest.withdrawn)
         parents = fielding.code_parents(store)
     if respondents.empty:
         raise ConsultError("no included responses to export; ingest responses first")

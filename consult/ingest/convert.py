@@ -29,7 +29,7 @@ from consult.ingest.sources.base import SourceTable
 from consult.questionnaire import Item, ItemType, Questionnaire
 from consult.questionnaire.model import OTHER_CODE
 from consult.regions import country_suggestions, region_of, to_iso3
-from consult.store.responses import AnswerRecord, RespondentRecord
+from consult.store.responses import AnswerRecord, RespondentRecord, normal_code
 
 _ANSWER_ORDER = operator.itemgetter(0, 2)  # (item_id, ordinal) of an AnswerRecord
 FALSE_CELLS = {"", "0", "false", "no", "n", "non", "not selected"}
@@ -133,8 +133,8 @@ class RowConverter:
                 source=self.source,
                 source_id=response_ids[r] or f"row-{row_number}",
                 source_row=row_number,
-                referral_code=_code(codes[r]),
-                referred_by=_code(referrers[r]),
+                referral_code=normal_code(codes[r]),
+                referred_by=normal_code(referrers[r]),
                 language=languages[r] or None,
                 country_iso3=country,
                 region=regions[country] if country is not None else None,
@@ -447,10 +447,6 @@ def _known_values(item: Item, recode: dict[str, str]) -> dict[str, str]:
     return known
 
 
-def _code(text: str | None) -> str | None:
-    if not text:
-        return None
-    return "".join(text.split()).replace("-", "").upper() or None
 
 
 def _int(text: str | None) -> int | None:

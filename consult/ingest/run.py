@@ -32,7 +32,12 @@ from consult.ingest.sources.text import sniff_delimiter
 from consult.project import Project
 from consult.questionnaire import Questionnaire, load_questionnaire
 from consult.store.bulk import collector_paused
-from consult.store.responses import AnswerRecord, PreparedResponses, prepare_responses
+from consult.store.responses import (
+    AnswerRecord,
+    PreparedResponses,
+    normal_code,
+    prepare_responses,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -312,6 +317,7 @@ class _Exclusions:
 
     def __init__(self, project: Project, file: str) -> None:
         self.rules = project.settings.ingest
+        self.withdrawn_codes = {code for code in map(normal_code, self.rules.withdrawn) if code}
         self.file = file
         self.issues: list[Issue] = []
         self.seen_ids: dict[str, int] = {}
@@ -346,7 +352,7 @@ class _Exclusions:
             ):
                 reasons.append(("outside_fielding", f"submitted {when.date().isoformat()}"))
             if (record.source_id in rules.withdrawn
-                    or (record.referral_code or "") in rules.withdrawn):
+                    or (record.referral_code or "") in self.withdrawn_codes):
                 reasons.append(("withdrawn", "listed in [ingest] withdrawn"))
             if rules.exclude_duplicates and not reasons and record.referral_code:
                 key = (record.referral_code, record.answers)  # answers come sorted

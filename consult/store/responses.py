@@ -6,7 +6,7 @@ through :func:`load_responses`, which never touches ``contacts``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -314,13 +314,19 @@ def _foreign_keys_trusted(conn: sa.Connection) -> Iterator[None]:
         conn.commit()
 
 
-def load_responses(store: Store, *, included_only: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_responses(store: Store, *, included_only: bool = True,
+                   withdrawn: Collection[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Respondents and answers as two tidy frames, for analysis.
 
     ``respondents``: id, source, source_id, referral_code, referred_by, wave,
     language, country_iso3, region, started_at, submitted_at, finished,
     progress, included. ``answers``: respondent_id, item_id, ordinal, value,
     other_text. No contact detail is read.
+
+    ``withdrawn`` lists response ids or referral codes (``[ingest] withdrawn``)
+    of respondents who withdrew: they count as not included from the moment
+    they are listed, whatever their source (a web-form response has no ingest
+    to exclude it at).
     """
     import pandas as pd
 
@@ -342,15 +348,65 @@ def load_responses(store: Store, *, included_only: bool = True) -> tuple[pd.Data
         answers = read_frame(conn, answers_query,
                              ("respondent_id", "item_id", "ordinal", "value", "other_text"),
                              integers=("respondent_id", "ordinal"))
+    gone = _withdrawn(respondents, withdrawn)
+    if gone.any():
+        if included_only:
+            respondents = respondents[~gone].reset_index(drop=True)
+            answers = answers[answers["respondent_id"].isin(respondents["id"])].reset_index(
+                drop=True)
+        else:
+            respondents.loc[gone, "included"] = False
     return respondents, answers
 
 
-def exclusion_counts(store: Store) -> dict[str, int]:
-    """Excluded responses by reason (a response may have several reasons)."""
-    x = schema.exclusions
+def exclusion_counts(store: Store, *, withdrawn: Collection[str] = ()) -> dict[str, int]:
+    """Excluded responses by reason (a response may have several reasons).
+
+    Beside the reasons an ingest recorded: responses listed in ``withdrawn``
+    since (``withdrawn``), and unfinished responses with no reason recorded
+    (a web-form draft never submitted) as ``incomplete``, as an export's
+    unfinished rows are.
+    """
+    import pandas as pd
+
+    r, x = schema.respondents, schema.exclusions
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(x.c.reason, sa.func.count()).group_by(x.c.reason))
-        return {row[0]: int(row[1]) for row in rows}
+        counts = {row[0]: int(row[1]) for row in conn.execute(
+            sa.select(x.c.reason, sa.func.count()).group_by(x.c.reason))}
+        unfinished = int(conn.execute(
+            sa.select(sa.func.count()).select_from(r).where(
+                r.c.included.is_(False), r.c.finished.is_(False),
+                ~sa.exists().where(x.c.respondent_id == r.c.id))).scalar_one())
+        if withdrawn:
+            kept = pd.DataFrame.from_records(
+                conn.execute(sa.select(r.c.source_id, r.c.referral_code)
+                             .where(r.c.included.is_(True))).all(),
+                columns=["source_id", "referral_code"])
+            if (since := int(_withdrawn(kept, withdrawn).sum())):
+                counts["withdrawn"] = counts.get("withdrawn", 0) + since
+    if unfinished:
+        counts["incomplete"] = counts.get("incomplete", 0) + unfinished
+    return counts
+
+
+def normal_code(text: str | None) -> str | None:
+    """A referral code as stored: spaces and dashes dropped, upper case (``abcd-efg`` →
+    ``ABCDEFG``); ``None`` for an empty one."""
+    if not text:
+        return None
+    return "".join(text.split()).replace("-", "").upper() or None
+
+
+def _withdrawn(respondents: pd.DataFrame, withdrawn: Collection[str]) -> pd.Series:
+    """Which ``respondents`` (frame with source_id and referral_code) are listed in
+    ``withdrawn``, by response id as written or by referral code however spelled."""
+    import pandas as pd
+
+    if not withdrawn or respondents.empty:
+        return pd.Series(False, index=respondents.index, dtype=bool)
+    ids = set(withdrawn)
+    codes = {code for code in map(normal_code, withdrawn) if code}
+    return respondents["source_id"].isin(ids) | respondents["referral_code"].isin(codes)
 
 
 # Besides ``id`` and ``ingest_id``, which are given when the rows are written.

@@ -588,7 +588,7 @@ def _item_answers(project: Project, item_id: str) -> list[Answer]:
         raise ConsultError(f"{item_id!r} is not a free-text item of {questionnaire.id}; use one "
                            f"of {', '.join(free)}")
     with open_store(project.database_url) as store:
-        respondents, answers = load_responses(store)
+        respondents, answers = load_responses(store, withdrawn=project.settings.ingest.withdrawn)
     if respondents.empty:
         raise ConsultError(f"no included responses in {project.root.name}'s database: import "
                            "responses first (consult ingest FILE)")

@@ -136,7 +136,7 @@ def fit_project_themes(project: Project, items: Sequence[str] = (), *,
     if embedder is None:
         embedder = project_embedder(project, model_dir, progress)
     with open_store(project.database_url) as store:
-        respondents, answers = load_responses(store)
+        respondents, answers = load_responses(store, withdrawn=project.settings.ingest.withdrawn)
     if respondents.empty:
         raise ConsultError(f"no included responses in {project.root.name}'s database: import "
                            "responses first (consult ingest FILE), then run consult themes fit")
