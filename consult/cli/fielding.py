@@ -14,7 +14,7 @@ from consult.errors import ConsultError
 
 if TYPE_CHECKING:
     from consult.project import Project
-    from consult.sampling.invitations import Delivery
+    from consult.sampling.invitations import Delivery, Unsendable
     from consult.sampling.mailer import Mailer
     from consult.sampling.status import Counts
 
@@ -162,7 +162,7 @@ def invite(
                   markup=False)
     out.print(f"Queued {result.invitations_queued} invitation(s) and {result.referrals_queued} "
               "referral letter(s).", markup=False)
-    _report(result.delivery, outbox is not None)
+    _report(result.delivery, outbox is not None, result.unsendable)
 
 
 def remind(
@@ -191,7 +191,7 @@ def remind(
                             max_reminders=max_reminders, wave=wave, max_attempts=max_attempts)
     out.print(f"Wave(s) {', '.join(str(w) for w in result.waves)}.", markup=False)
     out.print(f"Queued {result.reminders_queued} reminder(s).", markup=False)
-    _report(result.delivery, outbox is not None)
+    _report(result.delivery, outbox is not None, result.unsendable)
 
 
 def status(
@@ -245,7 +245,7 @@ def _mailer(project: Project, send: bool, outbox: Path | None) -> Mailer:
     return SmtpMailer(smtp, smtp_password(smtp))
 
 
-def _report(delivery: Delivery, to_outbox: bool) -> None:
+def _report(delivery: Delivery, to_outbox: bool, unsendable: Sequence[Unsendable] = ()) -> None:
     sent = len(delivery.sent)
     if to_outbox:
         out.print(f"Wrote {sent} message(s) to {delivery.transport}", markup=False)
@@ -257,10 +257,12 @@ def _report(delivery: Delivery, to_outbox: bool) -> None:
                 else "will be retried on the next run")
         err.print(f"  failed: {message.kind} to {message.recipient}: {failure.reason} ({then})",
                   markup=False)
+    for skipped in unsendable:  # the contact's id only: the address is what cannot be printed
+        err.print(f"  not sendable: {skipped.reason}", markup=False)
     if delivery.connection_lost:
         err.print(f"Stopped: {delivery.connection_lost}; {delivery.not_tried} message(s) stay "
                   "queued: run the command again.", markup=False)
-    if delivery.failures:
+    if delivery.failures or unsendable:
         raise typer.Exit(code=1)
 
 

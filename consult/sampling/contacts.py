@@ -15,6 +15,8 @@ An e-mail's ``To:`` line carries the name; a name of thousands of characters
 makes a line that mail servers refuse ("500 Line too long"), and consult
 would retry it every run. 254 is the longest address SMTP carries (RFC 5321).
 """
+NOT_ASCII = ("write the address in plain ASCII letters: addresses with accents in the part "
+             "before @ cannot be delivered by consult's mailer")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+$")
 _LANGUAGE_NAMES = {
     "english": "en", "anglais": "en", "inglés": "en", "ingles": "en",
@@ -36,7 +38,8 @@ def check_contact(
 
     Each problem is ``(field, message)``. A name, address or organisation
     longer than :data:`LIMITS` is refused. The e-mail address is lower-cased (so
-    that one person is one contact); the country becomes its ISO3 code; an empty
+    that one person is one contact), must be ASCII before the ``@`` and has its
+    domain written in IDNA (see :func:`mailable_address`); the country becomes its ISO3 code; an empty
     language becomes the consultation's first, and any other must be one of
     ``languages`` (a code, ``en-CA``, or a name such as ``French``).
     """
@@ -54,8 +57,17 @@ def check_contact(
                  for field, value in (("name", clean_name), ("email", clean_email),
                                       ("organisation", clean_organisation))
                  if len(value) > LIMITS[field]]
-    if clean_email and len(clean_email) <= LIMITS["email"] and not _EMAIL.match(clean_email):
-        problems.append(("email", f"{email.strip()!r} is not an e-mail address"))
+    if clean_email and len(clean_email) <= LIMITS["email"]:
+        address = mailable_address(clean_email)
+        if not _EMAIL.match(clean_email):
+            problems.append(("email", f"{email.strip()!r} is not an e-mail address"))
+        elif has_accents_before_at(clean_email):
+            problems.append(("email", f"{email.strip()!r}: {NOT_ASCII}"))
+        elif address is None:
+            problems.append(("email", f"{email.strip()!r}: the part after @ is not a domain "
+                                      "name mail can be sent to"))
+        else:
+            clean_email = address
     iso3: str | None = None
     if country.strip():
         iso3 = to_iso3(country)
@@ -74,6 +86,30 @@ def check_contact(
     return NewContact(name=clean_name, email=clean_email,
                       organisation=clean_organisation or None,
                       country_iso3=iso3, language=clean_language), []
+
+
+def mailable_address(email: str) -> str | None:
+    """``email`` as consult's mailer can send to it, or ``None`` when it cannot.
+
+    A domain with accents is written in IDNA (``bücher.example.org`` becomes
+    ``xn--bcher-kva.example.org``), which every mail server reads. The part
+    before the ``@`` must be ASCII already: anything else needs SMTPUTF8, which
+    consult's mailer does not speak (and ``email.utils.formataddr`` refuses).
+    """
+    local, at, domain = email.rpartition("@")
+    if not at or not local or not domain or not local.isascii():
+        return None
+    if domain.isascii():
+        return email
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:  # a label too long, empty or not allowed in a domain name
+        return None
+
+
+def has_accents_before_at(email: str) -> bool:
+    """Whether the part of ``email`` before the ``@`` has any character outside ASCII."""
+    return not email.rpartition("@")[0].isascii()
 
 
 def _language(text: str) -> str | None:

@@ -13,11 +13,14 @@ same Message-ID, which lets mail systems drop the copy.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from consult.sampling.mailer import ConnectionLost, DeliveryError, Mailer
 from consult.sampling.messages import (
+    UnmailableAddress,
     build_email,
     draft_invitation,
     draft_referral,
@@ -29,9 +32,10 @@ from consult.sampling.setup import FieldingSetup
 from consult.sampling.waves import require_open
 from consult.store import fielding
 from consult.store.db import Store
-from consult.store.fielding import Invitee, StoredMessage
+from consult.store.fielding import Invitee, MessageDraft, StoredMessage
 
 DEFAULT_MAX_ATTEMPTS = 5
+_Item = TypeVar("_Item")
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,15 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Unsendable:
+    """A message not written because its contact's address cannot be sent to."""
+
+    contact_id: int
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class InviteResult:
     """What ``invite`` did."""
 
@@ -68,6 +81,7 @@ class InviteResult:
     invitations_queued: int
     referrals_queued: int
     delivery: Delivery
+    unsendable: tuple[Unsendable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,7 @@ class RemindResult:
     waves: tuple[int, ...]
     reminders_queued: int
     delivery: Delivery
+    unsendable: tuple[Unsendable, ...] = ()
 
 
 def invite(store: Store, setup: FieldingSetup, mailer: Mailer, *, wave: int | None = None,
@@ -87,7 +102,9 @@ def invite(store: Store, setup: FieldingSetup, mailer: Mailer, *, wave: int | No
     queues an invitation to each code holder with an e-mail address and, to each
     respondent with an e-mail address, one referral letter with the codes to pass
     on; then delivers every queued (or failed, retryable) invitation and letter
-    of those waves, nominees' invitations included.
+    of those waves, nominees' invitations included. A contact whose address
+    cannot be sent to (accents before the ``@``, from an older version) is
+    listed in ``unsendable`` and the others still go.
 
     Raises
     ------
@@ -101,16 +118,18 @@ def invite(store: Store, setup: FieldingSetup, mailer: Mailer, *, wave: int | No
     issued = (issue_child_codes(store, setup.child_codes, parent_waves=parents, now=now)
               if parents else [])
     env = template_environment(setup.templates_dir)
-    invitations = [draft_invitation(env, setup, invitee)
-                   for invitee in fielding.invitation_candidates(store, waves)]
-    letters = [draft_referral(env, setup, respondent, codes, wave=fielding_wave)
-               for respondent, codes, fielding_wave in _letters(store, waves)]
+    unsendable: list[Unsendable] = []
+    invitations = _drafts(fielding.invitation_candidates(store, waves),
+                          lambda invitee: draft_invitation(env, setup, invitee), unsendable)
+    letters = _drafts(_letters(store, waves),
+                      lambda letter: draft_referral(env, setup, letter[0], letter[1],
+                                                    wave=letter[2]), unsendable)
     queued_invitations = fielding.queue_messages(store, invitations, now)
     queued_letters = fielding.queue_messages(store, letters, now)
     delivery = deliver(store, mailer, setup, kinds=("invitation", "referral"), waves=waves,
                        max_attempts=max_attempts, now=now)
     return InviteResult(tuple(waves), tuple(issued), queued_invitations, queued_letters,
-                        delivery)
+                        delivery, tuple(unsendable))
 
 
 def remind(store: Store, setup: FieldingSetup, mailer: Mailer, *, after_days: float,
@@ -131,16 +150,17 @@ def remind(store: Store, setup: FieldingSetup, mailer: Mailer, *, after_days: fl
     waves = require_open(store, wave)
     cutoff = now - timedelta(days=after_days)
     env = template_environment(setup.templates_dir)
-    drafts = [
-        draft_reminder(env, setup, c.invitee, sequence=c.reminders + 1, invited_at=c.invited_at)
-        for c in fielding.reminder_candidates(store, waves)
-        if c.reminders < max_reminders and c.last_status == "sent"
-        and c.last_sent_at is not None and c.last_sent_at <= cutoff
-    ]
+    due = [c for c in fielding.reminder_candidates(store, waves)
+           if c.reminders < max_reminders and c.last_status == "sent"
+           and c.last_sent_at is not None and c.last_sent_at <= cutoff]
+    unsendable: list[Unsendable] = []
+    drafts = _drafts(due, lambda c: draft_reminder(env, setup, c.invitee,
+                                                   sequence=c.reminders + 1,
+                                                   invited_at=c.invited_at), unsendable)
     queued = fielding.queue_messages(store, drafts, now)
     delivery = deliver(store, mailer, setup, kinds=("reminder",), waves=waves,
                        max_attempts=max_attempts, now=now)
-    return RemindResult(tuple(waves), queued, delivery)
+    return RemindResult(tuple(waves), queued, delivery, tuple(unsendable))
 
 
 def deliver(store: Store, mailer: Mailer, setup: FieldingSetup, *, kinds: tuple[str, ...],
@@ -173,6 +193,18 @@ def deliver(store: Store, mailer: Mailer, setup: FieldingSetup, *, kinds: tuple[
     finally:
         mailer.close()
     return Delivery(mailer.description, tuple(sent), tuple(failures), not_tried, lost)
+
+
+def _drafts(items: Iterable[_Item], draft: Callable[[_Item], MessageDraft],
+            unsendable: list[Unsendable]) -> list[MessageDraft]:
+    """Draft a message for each item; one that cannot be sent is set aside, not fatal."""
+    drafts: list[MessageDraft] = []
+    for item in items:
+        try:
+            drafts.append(draft(item))
+        except UnmailableAddress as exc:
+            unsendable.append(Unsendable(exc.contact_id, exc.kind, str(exc)))
+    return drafts
 
 
 def _letters(store: Store, waves: list[int]) -> list[tuple[Invitee, list[str], int]]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from consult.errors import ConsultError
 from consult.resources import shipped_dir
 from consult.sampling.codes import display
+from consult.sampling.contacts import mailable_address
 from consult.sampling.referrals import personal_link
 from consult.sampling.setup import FieldingSetup
 from consult.store.fielding import Invitee, MessageDraft, StoredMessage
@@ -30,6 +31,21 @@ if TYPE_CHECKING:
     import jinja2
 
 FALLBACK_LANGUAGE = "en"
+
+
+class UnmailableAddress(ConsultError):
+    """A contact's address that consult's mailer cannot send to (accents before the ``@``).
+
+    Addresses are checked where they enter; a database filled by an older
+    version may still hold one. The message names the contact's id, never the
+    address.
+    """
+
+    def __init__(self, contact_id: int, kind: str) -> None:
+        super().__init__(f"{kind} to contact {contact_id}: their address has accents "
+                         "before the @, which consult's mailer cannot deliver")
+        self.contact_id = contact_id
+        self.kind = kind
 
 
 def template_environment(templates_dir: Path | None) -> jinja2.Environment:
@@ -50,7 +66,13 @@ def template_environment(templates_dir: Path | None) -> jinja2.Environment:
 
 def draft_invitation(env: jinja2.Environment, setup: FieldingSetup, invitee: Invitee, *,
                      nominated: bool = False) -> MessageDraft:
-    """The invitation to ``invitee``, with their personal link."""
+    """The invitation to ``invitee``, with their personal link.
+
+    Raises
+    ------
+    UnmailableAddress
+        When the invitee's address cannot be sent to (so for every draft here).
+    """
     return _draft(env, setup, invitee, "invitation", 0, {"nominated": nominated})
 
 
@@ -119,6 +141,9 @@ def _draft(env: jinja2.Environment, setup: FieldingSetup, invitee: Invitee, kind
            sequence: int, extra: dict[str, Any], wave: int | None = None) -> MessageDraft:
     if invitee.contact_id is None or not invitee.email:
         raise ConsultError(f"code {display(invitee.code)} has no holder with an e-mail address")
+    address = mailable_address(invitee.email)
+    if address is None:
+        raise UnmailableAddress(invitee.contact_id, kind)
     context = {
         "name": invitee.name or "",
         "organisation": invitee.organisation or "",
@@ -135,7 +160,7 @@ def _draft(env: jinja2.Environment, setup: FieldingSetup, invitee: Invitee, kind
     return MessageDraft(
         contact_id=invitee.contact_id, code=invitee.code, kind=kind, sequence=sequence,
         wave=invitee.wave if wave is None else wave, language=language,
-        recipient=formataddr((invitee.name or "", invitee.email)), subject=subject, body=body,
+        recipient=formataddr((invitee.name or "", address)), subject=subject, body=body,
         message_id=make_msgid(idstring=f"{kind}.{sequence}", domain=domain))
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from consult.errors import ConsultError
 from consult.sampling.codes import display, is_valid, new_code, normalise
 from consult.sampling.contacts import check_contact
-from consult.sampling.messages import draft_invitation, template_environment
+from consult.sampling.messages import UnmailableAddress, draft_invitation, template_environment
 from consult.sampling.setup import FieldingSetup
 from consult.store import fielding
 from consult.store.db import Store
@@ -61,8 +61,8 @@ def approve_nomination(store: Store, setup: FieldingSetup, nomination_id: int, *
     Raises
     ------
     ConsultError
-        When there is no such nomination, it was decided already, or the nominee
-        is already a contact.
+        When there is no such nomination, it was decided already, the nominee
+        is already a contact, or their address cannot be sent to.
     """
     now = now or datetime.now(UTC)
     record = _pending(store, nomination_id)
@@ -83,8 +83,14 @@ def approve_nomination(store: Store, setup: FieldingSetup, nomination_id: int, *
                       issued_at=now, contact_id=0, name=contact.name, email=contact.email,
                       organisation=contact.organisation, country_iso3=contact.country_iso3,
                       language=contact.language)
-    draft = draft_invitation(template_environment(setup.templates_dir), setup, invitee,
-                             nominated=True)
+    try:
+        draft = draft_invitation(template_environment(setup.templates_dir), setup, invitee,
+                                 nominated=True)
+    except UnmailableAddress:  # recorded by an older version, which did not check this
+        raise ConsultError(f"nomination {nomination_id}: the nominee's address has accents "
+                           "before the @, which consult's mailer cannot deliver; it stays "
+                           "pending; reject it with: consult nominations reject "
+                           f"{nomination_id}") from None
     approved = fielding.approve_nomination(store, nomination_id, contact, code,
                                            invitee.wave, draft, now)
     return approved, dataclasses.replace(invitee, contact_id=approved.contact_id)
