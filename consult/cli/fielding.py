@@ -257,7 +257,7 @@ def _report(delivery: Delivery, to_outbox: bool, unsendable: Sequence[Unsendable
                 else "will be retried on the next run")
         err.print(f"  failed: {message.kind} to {message.recipient}: {failure.reason} ({then})",
                   markup=False)
-    for skipped in unsendable:  # the contact's id only: the address is what cannot be printed
+    for skipped in unsendable:  # by contact id: the address may not print on a non-UTF-8 console
         err.print(f"  not sendable: {skipped.reason}", markup=False)
     if delivery.connection_lost:
         err.print(f"Stopped: {delivery.connection_lost}; {delivery.not_tried} message(s) stay "
