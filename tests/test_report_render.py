@@ -235,9 +235,11 @@ def test_an_undefined_name_is_an_error_naming_template_and_line(project: Path) -
                                         encoding="utf-8")
     result = runner.invoke(app, ["--project", str(project), "report", "-d", "glance"])
     assert result.exit_code == 1
+    folder = project / "out" / "report"
     assert result.stderr == (
-        f"Error: {own / 'glance.html.j2'}, line 3: 'headline_typo' is undefined (every name a "
-        "template uses must be in the context; see docs/report-context.md)\n")
+        f"Error: glance.en.html not written to {folder}: {own / 'glance.html.j2'}, line 3: "
+        "'headline_typo' is undefined (every name a template uses must be in the context; see "
+        "docs/report-context.md)\n")
 
 
 def test_a_syntax_error_names_template_and_line(project: Path) -> None:
@@ -246,7 +248,9 @@ def test_a_syntax_error_names_template_and_line(project: Path) -> None:
     (own / "glance.html.j2").write_text("<p>\n{% if %}\n", encoding="utf-8")
     result = runner.invoke(app, ["--project", str(project), "report", "-d", "glance"])
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: {own / 'glance.html.j2'}, line 2: ")
+    folder = project / "out" / "report"
+    assert result.stderr.startswith(f"Error: glance.en.html not written to {folder}: "
+                                    f"{own / 'glance.html.j2'}, line 2: ")
 
 
 def test_report_without_results_says_run_analyze(tmp_path: Path) -> None:

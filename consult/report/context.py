@@ -4,7 +4,8 @@ Templates see the fields of :class:`ReportContext` as top-level names
 (``sample``, ``glance``, ``domains``, ``tables`` ...); docs/report-context.md
 describes each one. The context is made from results.json, the project's
 settings, its questionnaire (for domain titles) and the authors' ``text/*.md``
-only: it never reads the database and never runs analysis. Numbers are
+only: it never reads the database and never runs analysis. Every string in
+it is printable in every format (:mod:`consult.report.characters`). Numbers are
 formatted here, once, in the report's language; a count withheld by disclosure
 control stays withheld (its ``display``, ``<5`` or ``x``, is printed instead).
 """
@@ -21,6 +22,7 @@ from consult.project import Project
 from consult.questionnaire import load_questionnaire
 from consult.report import formats
 from consult.report.chains import chain_section
+from consult.report.characters import printable_context
 from consult.report.figures import Chart, Series
 from consult.report.instrument import questionnaire_info
 from consult.report.model import (
@@ -118,7 +120,8 @@ def build_context(project: Project, results: Results, lang: str, *,
                 else f"{settings.title}{number}. ({day.year}).")
     domain_titles = [questionnaire.text(d.title, lang).lower() for d in questionnaire.domains]
     prov = results.provenance
-    return ReportContext(
+    # Answers and texts may carry characters XML forbids: clean them once, for every format.
+    return printable_context(ReportContext(
         lang=lang,
         t=t,
         project=ProjectInfo(settings.title, settings.report_number, list(settings.authors),
@@ -157,7 +160,7 @@ def build_context(project: Project, results: Results, lang: str, *,
         rendered_on=formats.month_year(day, lang),
         generated_line=t["generated"].format(version=prov.tool_version,
                                              sha=prov.data_sha256[:12], date=day.isoformat()),
-    )
+    ))
 
 
 def read_author_texts(folder: Path, lang: str, t: dict[str, str]) -> dict[str, Passage]:

@@ -9,11 +9,13 @@ template error becomes a :class:`ConsultError` naming the template file and line
 
 from __future__ import annotations
 
+import os
 import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -100,7 +102,10 @@ def render_report(project: Project, *, formats_: tuple[str, ...] = ("html",),
     """Render the reports of ``project`` from its results.json into ``out/report/``.
 
     Never runs analysis: a missing results.json is an error saying to run
-    ``consult analyze``.
+    ``consult analyze``. Each output is written whole or not at all (to a
+    temporary file, then renamed). When one fails, the others are still
+    written, the older file of the failed one is removed so that it cannot pass
+    for current, and :class:`ReportIncomplete` says which.
     """
     path = results_path or project.out_dir / "results.json"
     if not path.is_file():
@@ -111,29 +116,75 @@ def render_report(project: Project, *, formats_: tuple[str, ...] = ("html",),
     target = project.out_dir / "report"
     target.mkdir(parents=True, exist_ok=True)
     written: list[Rendered] = []
+    failed: list[Failure] = []
     draw = "html" in formats_ or "pdf" in formats_
     for lang in langs:
         context = build_context(project, results, lang, today=today, figures=draw)
         for document in documents:
-            html = None
-            if "html" in formats_ or "pdf" in formats_:
-                html = render_template(env, f"report/{document}.html.j2", context)
-            if "html" in formats_ and html is not None:
-                written.append(_write(target, document, lang, "html", html))
-            if "md" in formats_:
-                text = render_template(env, f"report/{document}.md.j2", context)
-                written.append(_write(target, document, lang, "md", text))
-            if "pdf" in formats_ and html is not None:
-                out = target / f"{document}.{lang}.pdf"
-                write_pdf(html, out, base=target)
-                written.append(Rendered(document, lang, "pdf", out))
-            if "docx" in formats_:
-                from consult.report.word import write_docx
-
-                out = target / f"{document}.{lang}.docx"
-                write_docx(context, document, out)
-                written.append(Rendered(document, lang, "docx", out))
+            html: str | Exception | None = None
+            if draw:
+                try:
+                    html = render_template(env, f"report/{document}.html.j2", context)
+                except Exception as exc:  # reported with the outputs that needed it
+                    html = exc
+            for fmt in (f for f in FORMATS if f in formats_):
+                out = target / f"{document}.{lang}.{fmt}"
+                try:
+                    _write_whole(out, partial(_produce, env, context, document, fmt, html,
+                                              base=target))
+                except Exception as exc:
+                    failed.append(Failure(out, exc, _remove(out)))
+                else:
+                    written.append(Rendered(document, lang, fmt, out))
+    if failed:
+        raise ReportIncomplete(written, failed)
     return written
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One output that could not be written."""
+
+    path: Path
+    error: Exception
+    removed: bool
+    """whether an older file of that name was removed"""
+
+    @property
+    def reason(self) -> str:
+        """The error as one line: a library error's message, else its type and text."""
+        if isinstance(self.error, ConsultError):
+            return str(self.error)
+        return f"{type(self.error).__name__}: {self.error}"
+
+
+class ReportIncomplete(ConsultError):
+    """Some outputs could not be written; ``written`` were, ``failed`` were not.
+
+    The message is one line: the outputs not written and why, the older files
+    removed, and how many others were written.
+    """
+
+    def __init__(self, written: list[Rendered], failed: list[Failure]) -> None:
+        self.written = written
+        self.failed = failed
+        folder = failed[0].path.parent
+        by_reason: dict[str, list[str]] = {}
+        for failure in failed:
+            by_reason.setdefault(failure.reason, []).append(failure.path.name)
+        parts = [f"{formats.join_list(names, 'en')} not written to {folder}: {reason}"
+                 for reason, names in by_reason.items()]
+        removed = [f.path.name for f in failed if f.removed]
+        if removed:
+            parts.append(f"the older {formats.join_list(removed, 'en')} "
+                         f"{'was' if len(removed) == 1 else 'were'} removed so that "
+                         f"{'it cannot' if len(removed) == 1 else 'none can'} pass for current")
+        if written:
+            parts.append(f"the other {len(written)} output{'s' if len(written) > 1 else ''} "
+                         f"{'was' if len(written) == 1 else 'were'} written")
+        super().__init__("; ".join(parts))
+        unexpected = next((f.error for f in failed if not isinstance(f.error, ConsultError)), None)
+        self.__cause__ = unexpected  # --debug shows where it went wrong
 
 
 def write_pdf(html: str, path: Path, base: Path) -> Path:
@@ -168,10 +219,43 @@ def _autoescape(name: str | None) -> bool:
     return name is not None and (name.endswith(".html.j2") or name.endswith(".html"))
 
 
-def _write(folder: Path, document: str, lang: str, fmt: str, text: str) -> Rendered:
-    path = folder / f"{document}.{lang}.{fmt}"
-    path.write_text(text, encoding="utf-8")
-    return Rendered(document, lang, fmt, path)
+def _produce(env: jinja2.Environment, context: ReportContext, document: str, fmt: str,
+             html: str | Exception | None, path: Path, base: Path) -> None:
+    """Write ``document`` in ``fmt`` to ``path``; ``html`` is its rendered HTML (or why not)."""
+    if fmt in ("html", "pdf"):
+        if isinstance(html, Exception):
+            raise html
+        assert html is not None
+        if fmt == "html":
+            path.write_text(html, encoding="utf-8")
+        else:
+            write_pdf(html, path, base=base)
+    elif fmt == "md":
+        path.write_text(render_template(env, f"report/{document}.md.j2", context),
+                        encoding="utf-8")
+    else:
+        from consult.report.word import write_docx
+
+        write_docx(context, document, path)
+
+
+def _write_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write`` on a temporary file beside ``path``, then rename it: no half-written file."""
+    part = path.with_name(f".{path.name}.part")
+    try:
+        write(part)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _remove(path: Path) -> bool:
+    """Remove an older output that failed this time; whether there was one."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _template_frame(exc: BaseException) -> tuple[str, int] | None:
