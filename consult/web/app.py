@@ -26,6 +26,7 @@ from consult.errors import ConsultError
 from consult.project import Project
 from consult.questionnaire.load import load_questionnaire
 from consult.questionnaire.model import ItemType, Questionnaire
+from consult.report.characters import printable
 from consult.resources import shipped_dir
 from consult.sampling.codes import is_valid, normalise
 from consult.sampling.nominations import add_nomination
@@ -314,7 +315,7 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
             return explain(request, session, "forbidden", 403)
         if session.code is None or not code_completed(form.store, session.code):
             return redirect(session, "/continue")
-        nominee = {name: _one(data, name, MAX_VALUE) for name in NOMINEE_LIMITS}
+        nominee = {name: printable(_one(data, name, MAX_VALUE)) for name in NOMINEE_LIMITS}
         language = _language(form, session)
         errors = nominee_errors(nominee, language, form.setup.languages)
         if errors:

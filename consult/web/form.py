@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from consult.questionnaire.model import OTHER_CODE, Item, ItemType, Questionnaire, Text
+from consult.report.characters import printable
 from consult.store.responses import AnswerRecord
 from consult.web.strings import message
 
@@ -92,14 +93,18 @@ def read_page(page: Page, form: Mapping[str, Sequence[str]], known: Answers,
     """Read and check the posted fields of ``page``; ``known`` are earlier pages' answers.
 
     Items hidden by a condition (evaluated on ``known`` plus this page's answers
-    above them) are skipped: whatever was posted for them is ignored.
+    above them) are skipped: whatever was posted for them is ignored. Characters
+    that no report could print (NUL and the other control characters but tab,
+    newline and carriage return) are dropped as the page is read; a vertical tab
+    or form feed, which text pasted from Word carries, becomes a newline.
     """
     result = PageInput()
     seen = dict(known)
     for item in page.items:
-        posted = [v for v in form.get(item.id, []) if v.strip() != ""]
-        other = "".join(form.get(item.id + OTHER_SUFFIX, [])[:1])
-        result.raw[item.id] = list(form.get(item.id, []))
+        typed = [printable(v) for v in form.get(item.id, [])]
+        posted = [v for v in typed if v.strip() != ""]
+        other = printable("".join(form.get(item.id + OTHER_SUFFIX, [])[:1]))
+        result.raw[item.id] = typed
         result.raw[item.id + OTHER_SUFFIX] = [other]
         seen.pop(item.id, None)
         if not is_shown(item, seen):
