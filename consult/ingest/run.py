@@ -133,6 +133,7 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
     with open_store(project.database_url) as store:
         from consult.store.responses import (
             IngestRecord,
+            codes_in_use,
             ingest_transaction,
             stored_codes,
             stored_fingerprints,
@@ -143,7 +144,7 @@ def _ingest(project: Project, path: Path, sha256: str, questionnaire: Questionna
                          source=source_format, root=project.root,
                          zone=ZoneInfo(project.settings.ingest.timezone)),
             _Exclusions(project, path.name), stored_fingerprints(store, source_format),
-            stored_codes(store), replace_changed, path.name)
+            stored_codes(store), codes_in_use(store), replace_changed, path.name)
         record = IngestRecord(
             source_format=source_format, file_name=path.name, sha256=sha256,
             rows_read=total, mapping=str(mapping_file.relative_to(project.root)),
@@ -215,6 +216,8 @@ class _Conversion:
     exclusions: _Exclusions
     stored: dict[str, str | None]
     known_codes: set[str]
+    used_codes: dict[str, list[tuple[str, str]]]
+    """Referral codes of included responses already stored: their source and response id."""
     replace_changed: bool
     file: str
 
@@ -241,7 +244,7 @@ class _Conversion:
             else:
                 yield _Part(stop, prepare_responses([r.record for r in rows]), to_replace)
         referrals: list[Issue] = []
-        _check_referrals(included, self.known_codes, referrals, self.file)
+        _check_referrals(included, self.known_codes, referrals, self.file, self.used_codes)
         tally.issues = [*converter.issues, *self.exclusions.issues, *changed, *referrals]
         return tally
 
@@ -401,13 +404,21 @@ def _same(stored: str | None, row: Converted) -> bool:
 
 
 def _check_referrals(rows: list[Converted], known_codes: set[str], issues: list[Issue],
-                     file: str) -> None:
+                     file: str, used: dict[str, list[tuple[str, str]]] | None = None) -> None:
     included = [r for r in rows if r.record.included]
     by_code: dict[str, int] = {}
     for row in included:
         code = row.record.referral_code
         if not code:
             continue
+        itself = (row.record.source, row.record.source_id)
+        holder = next((h for h in (used or {}).get(code, ()) if h != itself), None)
+        if holder is not None:
+            issues.append(Issue(
+                "code-reused", f"referral code {code} is already held by a stored response "
+                f"({holder[0]} {holder[1]}); both count", file=file, row=row.row,
+                severity="warning", hint="If they are the same person, list one response id "
+                "in [ingest] withdrawn."))
         if code in by_code:
             issues.append(Issue("code-reused", f"referral code {code} was also used in row "
                                 f"{by_code[code]}", file=file, row=row.row, severity="warning",

@@ -143,6 +143,18 @@ def stored_fingerprints(store: Store, source: str) -> dict[str, str | None]:
         return {row.source_id: row.fingerprint for row in rows}
 
 
+def codes_in_use(store: Store) -> dict[str, list[tuple[str, str]]]:
+    """``referral code → [(source, source_id), ...]`` of the included responses that hold
+    one, in the order they were stored."""
+    r = schema.respondents
+    held: dict[str, list[tuple[str, str]]] = {}
+    with store.engine.connect() as conn:
+        for row in conn.execute(sa.select(r.c.referral_code, r.c.source, r.c.source_id).where(
+                r.c.included.is_(True), r.c.referral_code.is_not(None)).order_by(r.c.id)):
+            held.setdefault(row.referral_code, []).append((row.source, row.source_id))
+    return held
+
+
 def stored_codes(store: Store) -> set[str]:
     """Every referral code known to the store: respondents' codes and issued codes."""
     r, c = schema.respondents, schema.referral_codes
