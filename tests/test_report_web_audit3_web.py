@@ -1,5 +1,5 @@
-"""The web form against a real uvicorn server: control characters are not stored
-(new-user audit 3)."""
+"""The web form against a real uvicorn server: control characters are not stored, and a wave
+closed mid-answer is explained (new-user audit 3)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_web_helpers import Respondent, make_project, running, stored
+from test_web_helpers import Respondent, csrf_of, make_project, running, stored
 
 from consult.project import DATABASE_ENV, Project
+from consult.sampling.waves import close_wave
 from consult.store import fielding, open_store
 from consult.web.app import create_app
 
@@ -60,3 +61,30 @@ def test_a_nul_alone_is_no_answer(codes: list[str], respondent: Respondent) -> N
     respondent.answer(1)
     page = respondent.answer(2, acc_approach="other", acc_approach__other="\x00\x00")
     assert page.status_code == 422 and "Please specify your other answer." in page.text
+
+
+# --------------------------------------------------------------------------- closed wave
+
+
+def test_a_page_posted_after_its_wave_closed_is_explained_and_earlier_pages_kept(
+        project: Project, codes: list[str], respondent: Respondent) -> None:
+    respondent.open(codes[0])
+    respondent.consent()
+    for number in (1, 2, 3):
+        assert respondent.answer(number).url.path == f"/page/{number + 1}"
+    token = csrf_of(respondent.client.get("/page/4"))
+    with open_store(project.database_url) as store:
+        close_wave(store, 0)
+    posted = respondent.client.post("/page/4", data={"csrf": token, "int_practice": "Mine."})
+    assert posted.status_code == 410 and posted.url.path == "/page/4"
+    assert "This round of the consultation has closed" in posted.text
+    assert ("The consultation closed while you were answering, so the answers on the page you "
+            "just sent could not be saved. The pages you saved before are kept.") in posted.text
+    row, answers = stored(project, codes[0])
+    assert not row.finished and row.progress == round(100 * 3 / 8)
+    assert "acc_approach" in answers and "int_practice" not in answers
+    french = respondent.client.post("/page/4?lang=fr", data={"csrf": token})
+    assert french.status_code == 410 and '<html lang="fr">' in french.text
+    assert "Les pages enregistrées auparavant sont conservées." in french.text
+    shown = respondent.client.get("/page/4?lang=en")  # opening the page again
+    assert shown.status_code == 410 and "is closed" in shown.text

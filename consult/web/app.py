@@ -72,6 +72,7 @@ MAX_FIELDS = 500
 MAX_VALUE = 100_000
 FormData = dict[str, list[str]]
 CHILD_CODES_LOCK = "web-referrals.lock"
+CLOSED = "closed"  # what _ready answers for a closed wave's code, instead of where to go
 
 
 @dataclass
@@ -240,6 +241,8 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
     def show_page(request: Request, number: int) -> Response:
         session = _session(form, request)
         ready = _ready(form, session, number)
+        if ready == CLOSED:
+            return explain(request, session, "closed", 410)
         if isinstance(ready, str):
             return redirect(session, ready)
         values, others = ready.values, ready.others
@@ -257,6 +260,8 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
         if not form.signer.csrf_ok(session, _one(data, "csrf")):
             return explain(request, session, "forbidden", 403)
         ready = _ready(form, session, number)
+        if ready == CLOSED:  # the wave closed while they were answering: say so, keep nothing
+            return explain(request, session, "closed_draft", 410)
         if isinstance(ready, str):
             return redirect(session, ready)
         assert session.code is not None
@@ -453,10 +458,15 @@ def _code_state(store: Store, code: str) -> CodeState:
 
 
 def _ready(form: WebForm, session: Session, number: int) -> str | Ready:
-    """The code's state and answers when page ``number`` may be shown now; else where to go."""
+    """The code's state and answers when page ``number`` may be shown now; else where to go.
+
+    :data:`CLOSED` when the code's wave has closed (the pages saved before stay stored).
+    """
     if session.code is None:
         return "/"
     state = _code_state(form.store, session.code)
+    if state.problem == "closed":
+        return CLOSED
     if state.problem is not None:
         return "/thanks" if state.problem == "completed" else "/"
     done = _pages_done(form, state.draft.progress if state.draft else None)

@@ -30,6 +30,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "closed_title": "This round of the consultation is closed",
         "closed_text": "The consultation no longer accepts responses with this code. "
                        "Thank you for your interest.",
+        "closed_draft_title": "This round of the consultation has closed",
+        "closed_draft_text": "The consultation closed while you were answering, so the answers "
+                             "on the page you just sent could not be saved. The pages you saved "
+                             "before are kept. Thank you for taking part.",
         "rate_title": "Too many attempts",
         "rate_text": "Too many codes that do not work were entered from your network. "
                      "Please wait a few minutes and try again.",
@@ -107,6 +111,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "closed_title": "Cette vague de la consultation est close",
         "closed_text": "La consultation n’accepte plus de réponses avec ce code. Merci de votre "
                        "intérêt.",
+        "closed_draft_title": "Cette vague de la consultation est close",
+        "closed_draft_text": "La consultation a été close pendant que vous répondiez : les "
+                             "réponses de la page que vous venez d’envoyer n’ont pas pu être "
+                             "enregistrées. Les pages enregistrées auparavant sont conservées. "
+                             "Merci de votre participation.",
         "rate_title": "Trop de tentatives",
         "rate_text": "Trop de codes erronés ont été saisis depuis votre réseau. Veuillez "
                      "patienter quelques minutes, puis réessayer.",
