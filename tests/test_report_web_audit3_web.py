@@ -1,5 +1,5 @@
-"""The web form against a real uvicorn server: control characters are not stored, and a wave
-closed mid-answer is explained (new-user audit 3)."""
+"""The web form against a real uvicorn server: control characters are not stored, a wave closed
+mid-answer is explained, and each kind of wrong code has its own message (new-user audit 3)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import pytest
 from test_web_helpers import Respondent, csrf_of, make_project, running, stored
 
 from consult.project import DATABASE_ENV, Project
+from consult.sampling.codes import BODY_LENGTH, display
 from consult.sampling.waves import close_wave
 from consult.store import fielding, open_store
 from consult.web.app import create_app
 
 SECRET = b"test-secret"
+TYPING_MISTAKE = "The code has a typing mistake (its last character does not match)."
+NOT_A_CODE = "This is not a code of this consultation: codes look like XXXX-XXXX-X"
 
 
 @pytest.fixture
@@ -36,6 +39,13 @@ def respondent(project: Project) -> Iterator[Respondent]:
         person = Respondent(url)
         yield person
         person.close()
+
+
+def enter(respondent: Respondent, typed: str, lang: str = "en") -> tuple[int, str]:
+    """Type ``typed`` on the code-entry page (in ``lang``); the status and text of the answer."""
+    token = csrf_of(respondent.client.get(f"/?lang={lang}"))
+    response = respondent.client.post("/code", data={"csrf": token, "code": typed})
+    return response.status_code, response.text
 
 
 # --------------------------------------------------------------------------- control characters
@@ -88,3 +98,40 @@ def test_a_page_posted_after_its_wave_closed_is_explained_and_earlier_pages_kept
     assert "Les pages enregistrées auparavant sont conservées." in french.text
     shown = respondent.client.get("/page/4?lang=en")  # opening the page again
     assert shown.status_code == 410 and "is closed" in shown.text
+
+
+# --------------------------------------------------------------------------- code entry
+
+
+def test_each_kind_of_wrong_code_has_its_own_message(codes: list[str],
+                                                     respondent: Respondent) -> None:
+    assert display("X" * (BODY_LENGTH + 1)) == "XXXX-XXXX-X"  # the shape the message gives
+    empty = enter(respondent, "  - ")
+    assert empty[0] == 400 and "Please type your code." in empty[1]
+    assert 'aria-invalid="true" aria-describedby="code-help code-error"' in empty[1]
+    assert "<title>Error: " in empty[1] and TYPING_MISTAKE not in empty[1]
+    for typed in ["K" * 70, "K7QM4XRT9A", "K7QM-4XRT-O"]:  # too long, too long, an O
+        status, text = enter(respondent, typed)
+        assert status == 400 and NOT_A_CODE in text and TYPING_MISTAKE not in text, typed
+    wrong = codes[0][:-1] + ("2" if codes[0][-1] != "2" else "3")
+    status, text = enter(respondent, wrong)
+    assert status == 400 and TYPING_MISTAKE in text and NOT_A_CODE not in text
+
+
+def test_wrong_codes_in_french(respondent: Respondent) -> None:
+    assert "Veuillez saisir votre code." in enter(respondent, "", "fr")[1]
+    assert ("Ce n’est pas un code de cette consultation : les codes ont la forme XXXX-XXXX-X"
+            in enter(respondent, "ABC", "fr")[1])
+    assert "faute de frappe" in enter(respondent, "AAAAAAAAA", "fr")[1]
+
+
+def test_empty_submissions_do_not_count_toward_the_lock(codes: list[str],
+                                                        respondent: Respondent) -> None:
+    for _ in range(8):  # the limit is 5 wrong codes
+        assert enter(respondent, "")[0] == 400
+    for typed in ["ABC", "ABCD", "AAAAAAAAA", "ABCDEF"]:
+        assert enter(respondent, typed)[0] == 400
+    status, text = enter(respondent, codes[0])
+    assert status == 200 and "Before you start" in text
+    assert enter(respondent, "ABCDE")[0] == 400  # the fifth wrong code
+    assert enter(respondent, codes[1])[0] == 429

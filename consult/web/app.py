@@ -28,7 +28,7 @@ from consult.questionnaire.load import load_questionnaire
 from consult.questionnaire.model import ItemType, Questionnaire
 from consult.report.characters import printable
 from consult.resources import shipped_dir
-from consult.sampling.codes import is_valid, normalise
+from consult.sampling.codes import ALPHABET, BODY_LENGTH, is_valid, normalise
 from consult.sampling.nominations import add_nomination
 from consult.sampling.referrals import personal_link
 from consult.sampling.setup import FieldingSetup, fielding_setup
@@ -191,12 +191,16 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
         if form.limiter.blocked(client):
             return explain(request, session, "rate", 429)
         code = normalise(typed)
+        if not code:  # nothing typed: ask again, and do not count it as a wrong code
+            return render(request, session, "code.html", 400,
+                          error=message("code_empty", _language(form, session)), code="")
         problem = _code_state(form.store, code).problem
-        if problem in ("invalid", "unknown"):
+        if problem in ("malformed", "invalid", "unknown"):
             form.limiter.fail(client)
         if problem is not None:
             return explain(request, session, problem,
-                           {"invalid": 400, "unknown": 404, "completed": 409}.get(problem, 410))
+                           {"malformed": 400, "invalid": 400, "unknown": 404,
+                            "completed": 409}.get(problem, 410))
         if session.code != code:
             session = Session(language=session.language)
             session.code = code
@@ -424,7 +428,8 @@ def _set_cookie(form: WebForm, response: Response, session: Session) -> None:
 class CodeState:
     """What the store holds for a code: its holder, its web draft, and why it cannot be used.
 
-    ``problem`` is ``invalid``, ``unknown``, ``completed``, ``closed`` or ``None``.
+    ``problem`` is ``malformed`` (not the shape of a code), ``invalid`` (a code's shape
+    with a wrong check character), ``unknown``, ``completed``, ``closed`` or ``None``.
     """
 
     problem: str | None
@@ -444,7 +449,8 @@ class Ready:
 def _code_state(store: Store, code: str) -> CodeState:
     """Read once per request what the handlers need to know about ``code``."""
     if not is_valid(code):
-        return CodeState("invalid")
+        well_formed = len(code) == BODY_LENGTH + 1 and all(c in ALPHABET for c in code)
+        return CodeState("invalid" if well_formed else "malformed")
     invitee = fielding.find_code(store, code)
     if invitee is None:
         return CodeState("unknown")

@@ -18,6 +18,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "code_label": "Personal code",
         "code_hint": "Nine letters and digits; dashes and spaces do not matter.",
         "start": "Continue",
+        "code_empty": "Please type your code.",
+        "malformed_title": "This is not a code",
+        "malformed_text": "This is not a code of this consultation: codes look like "
+                          "XXXX-XXXX-X, nine letters and digits such as K7QM-4XRT-9 (never O, I, "
+                          "0 or 1). Please copy it again from your invitation.",
         "invalid_title": "This code is not valid",
         "invalid_text": "The code has a typing mistake (its last character does not match). "
                         "Please copy it again from your invitation.",
@@ -99,6 +104,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "code_label": "Code personnel",
         "code_hint": "Neuf lettres et chiffres; les tirets et les espaces sont ignorés.",
         "start": "Continuer",
+        "code_empty": "Veuillez saisir votre code.",
+        "malformed_title": "Ce n’est pas un code",
+        "malformed_text": "Ce n’est pas un code de cette consultation : les codes ont la forme "
+                          "XXXX-XXXX-X, neuf lettres et chiffres comme K7QM-4XRT-9 (jamais O, I, "
+                          "0 ni 1). Veuillez le recopier depuis votre invitation.",
         "invalid_title": "Ce code n’est pas valide",
         "invalid_text": "Le code contient une faute de frappe (son dernier caractère ne "
                         "correspond pas). Veuillez le recopier depuis votre invitation.",
