@@ -11,7 +11,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "consult"
 # The four working parts meet only in the shared base; none imports another.
 PARTS = {"sampling", "ingest", "analysis", "report"}
 # The base may be imported by everyone and imports none of the parts or the shells.
-BASE = {"errors", "resources", "project", "questionnaire", "store", "regions", "results"}
+BASE = {"errors", "resources", "project", "questionnaire", "store", "regions", "results",
+        "csvcells"}
 SHELLS = {"cli", "web", "synth"}
 
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from consult.cli.main import app
 from consult.project import DATABASE_ENV, init_project, load_project
-from consult.sampling.csvcells import safe_cell
+from consult.csvcells import safe_cell
 from consult.sampling.nominations import add_nomination, approve_nomination
 from consult.sampling.setup import fielding_setup
 from consult.store import fielding, open_store

@@ -18,7 +18,8 @@ from consult.synth import generate
 
 runner = CliRunner()
 PLANTED = ["Write to warden.jones@example.org: Kingston Penitentiary keeps them in a unit.",
-           "Call +1 (613) 555-0142 about the separation unit at HMP Belmarsh."]
+           "Call +1 (613) 555-0142 about the separation unit at HMP Belmarsh.",
+           "=HYPERLINK(1) keeps them in a separate unit."]  # a spreadsheet would run it
 
 
 def test_export_writes_tidy_rows_with_internal_ids(tmp_path: Path) -> None:
@@ -68,9 +69,12 @@ def test_export_writes_tidy_rows_with_internal_ids(tmp_path: Path) -> None:
     assert "[redacted]" in planted
     assert not {"jones", "example.org", "Kingston", "613", "Belmarsh"} & set(
         planted.replace(":", " ").split()) and "Kingston" not in planted
-    # Each unit is a sentence of its answer, redacted.
+    # Each unit is a sentence of its answer, redacted; a cell a spreadsheet would run as a
+    # formula starts with an apostrophe, which spreadsheets hide.
+    formula = [r["text"] for r in rows if answer[r["respondent"]] == PLANTED[2]]
+    assert formula and all(text.startswith("'=HYPERLINK(1)") for text in formula)
     plain = {r["respondent"]: redact(answer[r["respondent"]]) for r in rows}
-    assert all(r["text"].rstrip(".") in plain[r["respondent"]] for r in rows)
+    assert all(r["text"].removeprefix("'").rstrip(".") in plain[r["respondent"]] for r in rows)
 
     chosen = tmp_path / "coded.csv"
     one = runner.invoke(app, [*base, "themes", "export", "acc_practice", "-o", str(chosen)])
@@ -90,3 +94,4 @@ def test_export_writes_tidy_rows_with_internal_ids(tmp_path: Path) -> None:
     assert runner.invoke(app, [*base, "analyze"]).exit_code == 0
     stale = runner.invoke(app, [*base, "themes", "export"])
     assert stale.stderr == "Error: no themes in results.json yet: run consult themes fit first\n"
+

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
+from consult.csvcells import safe_row
 from consult.errors import ConsultError
 from consult.sampling.codes import display, new_code
-from consult.sampling.csvcells import safe_row
 from consult.store import fielding
 from consult.store.db import Store
 from consult.store.fielding import Invitee

@@ -53,6 +53,7 @@ from consult.analysis.text.themes import (
     code_prototypes,
     keywords,
 )
+from consult.csvcells import safe_cell
 from consult.errors import ConsultError, Issue, ValidationFailed
 
 if TYPE_CHECKING:
@@ -69,7 +70,6 @@ MAX_REPRESENTATIVES = 5
 _SCORE = re.compile(r"\s*\(\s*-?\d*\.?\d+\s*\)\s*$")
 # A spreadsheet runs a cell starting with one of these as a formula: such answers are
 # written behind an apostrophe (and read back without it).
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -346,7 +346,7 @@ def write_sheet(path: Path, item_id: str, answers: Sequence[Answer],
         for rank, pick in enumerate(picks, start=1):
             answer = answers[pick.answer]
             suggested = "; ".join(f"{c} ({s:.2f})" for c, s in pick.suggested)
-            writer.writerow([answer.respondent_id, item_id, rank, _cell(redact(answer.text)),
+            writer.writerow([answer.respondent_id, item_id, rank, safe_cell(redact(answer.text)),
                              suggested, "", ""])
     partial.replace(path)
     return path
@@ -636,8 +636,6 @@ def _issue(name: str, row: int | None, column: str, message: str, hint: str = ""
                  hint=hint)
 
 
-def _cell(text: str) -> str:
-    return f"'{text}" if text.startswith(_FORMULA) else text
 
 
 def _plain(text: str) -> str:

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from consult.csvcells import safe_cell
 from consult.errors import ConsultError
 
 EXPORT_COLUMNS = ("respondent", "item", "unit", "text", "theme", "label", "score")
@@ -108,7 +109,8 @@ def export_themes(results_path: Path, folder: Path, output: Path,
         if units is None:
             raise ConsultError(f"the units of {item_id} are not kept for the data of "
                                f"{results_path.name}: run consult themes fit {item_id} again")
-        rows += [(u.respondent, item_id, u.unit, u.text, theme, label, f"{score:.4f}")
+        rows += [(u.respondent, item_id, u.unit, safe_cell(u.text), theme, safe_cell(label),
+                  f"{score:.4f}")
                  for u in units for theme, label, score in u.themes]
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")

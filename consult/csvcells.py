@@ -1,13 +1,16 @@
-"""CSV cells that a spreadsheet shows as text: no contact's name is ever run as a formula.
+"""CSV cells that a spreadsheet shows as text: no name or answer is ever run as a formula.
 
-Coordinators open consult's CSV files in Excel or LibreOffice, which treat a
+Coordinators and researchers open consult's CSV files in Excel or
+LibreOffice, which treat a
 cell starting with ``=``, ``+``, ``-`` or ``@`` (and, in some versions, a tab
 or carriage return) as a formula. A nominee named
 ``=HYPERLINK("http://evil.example.org","x")`` would then become a link, or
 worse. OWASP's advice (CSV Injection) is followed: such a cell is written
 with a leading apostrophe, which spreadsheets hide and keep the rest as text.
-Every CSV that consult writes from contact or nominee details goes through
-:func:`safe_row`.
+Every CSV cell that consult writes from what people typed (contact and
+nominee details, answers, theme labels made from answers) goes through
+:func:`safe_cell`. The base of the package, so that sampling and analysis
+share it.
 """
 
 from __future__ import annotations
