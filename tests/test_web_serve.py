@@ -35,7 +35,9 @@ def test_cli_start_up_does_not_import_the_web_stack() -> None:
     assert loaded == ""
 
 
-def test_serve_prints_a_personal_link_that_works(tmp_path: Path, sqlite_url: str) -> None:
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_serve_prints_a_personal_link_that_works(tmp_path: Path, sqlite_url: str,
+                                                 host: str) -> None:
     env = {**os.environ, DATABASE_ENV: sqlite_url, "PYTHONUNBUFFERED": "1"}
     os.environ[DATABASE_ENV] = sqlite_url
     try:
@@ -46,10 +48,9 @@ def test_serve_prints_a_personal_link_that_works(tmp_path: Path, sqlite_url: str
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "consult", "--project", str(project.root), "serve", "--port",
-         str(port),
-         "--insecure-cookies"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=env)
+        [sys.executable, "-m", "consult", "--project", str(project.root), "serve", "--host",
+         host, "--port", str(port), "--insecure-cookies"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert process.stdout is not None and process.stderr is not None
         link = process.stdout.readline().strip()
@@ -58,10 +59,14 @@ def test_serve_prints_a_personal_link_that_works(tmp_path: Path, sqlite_url: str
         code = link.rsplit("/", 1)[1]
         assert code in codes
         # uvicorn logs this line once the socket listens: no polling, no sleeping.
-        line = ""
+        line, said = "", ""
         while "Uvicorn running on" not in line:
             line = process.stderr.readline()
+            said += line
             assert line, "serve stopped before listening"
+        assert "an invitee's own code: answering the whole form with it uses it up" in said
+        # Plain-HTTP cookies are fine on 127.0.0.1 only.
+        assert ("Warning: --insecure-cookies on 0.0.0.0" in said) == (host == "0.0.0.0")
         response = httpx.get(f"http://127.0.0.1:{port}/r/{code}", follow_redirects=True)
         assert response.status_code == 200 and response.url.path == "/consent"
     finally:

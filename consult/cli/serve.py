@@ -41,5 +41,12 @@ def serve(
                   f"wave 0 (consult wave open 0). Code entry: {base}/", markup=False)
     else:
         out.print(f"Personal link: {base}/r/{code}", markup=False)
+        err.print("This is an invitee's own code: answering the whole form with it uses it up. "
+                  "To rehearse, add a test seed (consult seeds add --name Test --email "
+                  "test@example.org) and use its link from consult links.", markup=False)
+    if not secure_cookies and host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"Warning: --insecure-cookies on {host}: session cookies cross the network "
+                  "in clear text; use it on 127.0.0.1 only, and HTTPS (a reverse proxy) "
+                  "anywhere else (docs/web.md).", markup=False)
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False,
                 proxy_headers=True)
