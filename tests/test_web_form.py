@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from test_web_helpers import Respondent, csrf_of, make_project, running, stored
 
-from consult.project import DATABASE_ENV, Project
+from consult.project import DATABASE_ENV, Project, load_project
 from consult.questionnaire.load import load_questionnaire
 from consult.sampling.codes import display, new_code
 from consult.sampling.waves import close_wave
@@ -295,3 +296,27 @@ def test_nomination_errors_are_shown_and_nothing_is_cut(project: Project, codes:
     assert XSS not in bad_email.text and "&lt;script&gt;" in bad_email.text
     with open_store(project.database_url) as store:
         assert fielding.nominations(store) == []
+
+
+def test_the_form_bears_the_title_the_invitations_give(project: Project, codes: list[str]) -> None:
+    questionnaire = load_questionnaire(project.questionnaire_path)
+    settings = project.root / "consult.toml"
+    text = settings.read_text(encoding="utf-8")
+
+    def site_titles(title: str) -> list[str]:
+        settings.write_text(re.sub(r'(?m)^title = ".*"$', f'title = "{title}"', text, count=1),
+                            encoding="utf-8")
+        titled = load_project(explicit=project.root)
+        assert titled.settings.project.title == title
+        with running(create_app(titled, secure_cookies=False, secret=SECRET)) as url:
+            person = Respondent(url)
+            person.open(codes[0])
+            pages = [person.client.get(f"/consent?lang={lang}").text for lang in ("en", "fr")]
+            person.close()
+        return [re.findall(r'<p class="site">(.*?)</p>', page)[0] for page in pages]
+
+    # Titled as the questionnaire (the default): its title in the respondent's language.
+    assert site_titles(questionnaire.title["en"]) == [questionnaire.title["en"],
+                                                      questionnaire.title["fr"]]
+    # A consultation titled in consult.toml is named so on the form, as in its invitations.
+    assert site_titles("Consultation 2026") == ["Consultation 2026"] * 2

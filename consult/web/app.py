@@ -121,6 +121,15 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
         child_codes=ChildCodes(store, setup.child_codes, project.cache_dir / CHILD_CODES_LOCK))
     env = _environment(project.root / "templates")
     app = FastAPI(title="consult web form", docs_url=None, redoc_url=None, openapi_url=None)
+    # The consultation's title, as the invitations name it ([project] title); when
+    # it is the questionnaire's own (the default), in the respondent's language.
+    own_title = project.settings.project.title
+    default_title = own_title in {questionnaire.text(questionnaire.title, lang)
+                                  for lang in questionnaire.languages}
+
+    def title_of(language: str) -> str:
+        return questionnaire.text(questionnaire.title, language) if default_title else own_title
+
     app.state.form = form
 
     def render(request: Request, session: Session, template: str, status: int = 200,
@@ -129,7 +138,7 @@ def create_app(project: Project, *, secure_cookies: bool = True, code_attempts: 
         html = env.get_template(f"web/{template}").render(
             t=words(language), lang=language, languages=form.languages,
             language_names={code: message("language_name", code) for code in form.languages},
-            title_text=questionnaire.text(questionnaire.title, language),
+            title_text=title_of(language),
             csrf=form.signer.csrf_token(session), path=request.url.path, **context)
         response = HTMLResponse(html, status_code=status)
         if set_cookie:
