@@ -10,6 +10,7 @@ import typer
 from consult import __version__
 from consult.cli import (
     analyze,
+    contacts,
     db,
     export,
     fielding,
@@ -43,6 +44,7 @@ app.add_typer(db.app, name="db")
 app.command("ingest")(ingest.ingest)
 # fielding
 app.add_typer(seeds.app, name="seeds")
+app.add_typer(contacts.app, name="contacts")
 app.command("links")(fielding.links)
 app.add_typer(fielding.wave_app, name="wave")
 app.command("invite")(fielding.invite)

@@ -1,11 +1,15 @@
-"""Checking a person's details before they become a contact (a seed or a nominee)."""
+"""Checking a person's details before they become a contact (a seed or a nominee), and
+correcting them afterwards."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
+from consult.errors import ConsultError
 from consult.regions import to_iso3
+from consult.store.contacts import ContactRecord, Withdrawn
+from consult.store.db import Store
 from consult.store.fielding import NewContact
 
 LIMITS = {"name": 200, "email": 254, "organisation": 200}
@@ -119,3 +123,38 @@ def _language(text: str) -> str | None:
     if value in _LANGUAGE_NAMES:
         return _LANGUAGE_NAMES[value]
     return re.split(r"[-_]", value, maxsplit=1)[0]
+
+
+def correct(store: Store, contact_id: int, *, name: str | None = None,
+            email: str | None = None, organisation: str | None = None,
+            country: str | None = None, language: str | None = None,
+            languages: Sequence[str]) -> tuple[ContactRecord, Withdrawn]:
+    """Correct the given details of a contact (the others stay), checked as a seed's are.
+
+    Their messages not yet delivered are withdrawn, so that the next ``invite``
+    or ``remind`` renders them with the new details.
+
+    Raises
+    ------
+    ConsultError
+        Naming each bad field, or when there is no such contact, it was
+        forgotten, or another contact has the address.
+    """
+    from consult.store import contacts
+
+    now = contacts.contact(store, contact_id)
+    if now is None:
+        raise ConsultError(f"no contact {contact_id}; consult contacts list shows their ids")
+    if now.forgotten:
+        raise ConsultError(f"contact {contact_id} was forgotten; their details cannot come back")
+    details, problems = check_contact(
+        now.name if name is None else name, (now.email or "") if email is None else email,
+        (now.organisation or "") if organisation is None else organisation,
+        (now.country_iso3 or "") if country is None else country,
+        (now.language or "") if language is None else language, languages=languages)
+    if details is None:
+        raise ConsultError("; ".join(f"{field}: {message}" for field, message in problems))
+    withdrawn = contacts.correct_contact(store, contact_id, details)
+    found = contacts.contact(store, contact_id)
+    assert found is not None
+    return found, withdrawn
