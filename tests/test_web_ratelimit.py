@@ -134,7 +134,7 @@ def test_a_version_4_database_gets_the_code_failures_table(db_url: str) -> None:
         assert old.schema_version() == 4
         assert not sa.inspect(old.engine).has_table("code_failures")
     with open_store(db_url) as upgraded:
-        assert upgraded.schema_version() == migrations.LATEST == 5
+        assert upgraded.schema_version() == migrations.LATEST
         inspector = sa.inspect(upgraded.engine)
         assert {c["name"] for c in inspector.get_columns("code_failures")} == {
             "id", "client_key", "failed_at"}

@@ -46,6 +46,7 @@ class Invitee:
     """A referral code with its holder's contact details, when the holder is known.
 
     Child codes passed on by hand have no contact: every contact field is ``None``.
+    ``handed_at`` is when the code was first handed out (``None``: not yet).
     """
 
     code: str
@@ -58,6 +59,7 @@ class Invitee:
     organisation: str | None = None
     country_iso3: str | None = None
     language: str | None = None
+    handed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class CodeFacts:
     contact_id: int | None
     name: str | None
     invited_at: datetime | None  # first invitation sent (or written to an outbox)
+    handed_at: datetime | None  # first handed out: links, thank-you page, referral letter
     started: bool
     completed: bool
     completed_at: datetime | None  # first completed response's submission
@@ -239,6 +242,21 @@ def find_code(store: Store, code: str) -> Invitee | None:
     with store.engine.connect() as conn:
         row = conn.execute(query).first()
     return _invitee_of(row) if row is not None else None
+
+
+def record_handed_out(store: Store, codes: Iterable[str], when: datetime) -> int:
+    """Record that ``codes`` were handed out at ``when``; a code handed out before keeps
+    its first moment. Returns how many codes were handed out for the first time."""
+    rc = schema.referral_codes
+    wanted = sorted(set(codes))
+    changed = 0
+    with store.engine.begin() as conn:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            changed += conn.execute(rc.update()
+                                    .where(rc.c.code.in_(chunk), rc.c.handed_at.is_(None))
+                                    .values(handed_at=when)).rowcount
+    return changed
 
 
 def code_parents(store: Store) -> dict[str, str | None]:
@@ -400,12 +418,23 @@ def messages(store: Store, kinds: Collection[str] | None = None,
 
 
 def record_sent(store: Store, message_id: int, when: datetime, transport: str) -> None:
-    """Mark a message delivered (to the SMTP server or the outbox)."""
-    m = schema.messages
+    """Mark a message delivered (to the SMTP server or the outbox).
+
+    A referral letter hands out the child codes it carries: those its respondent
+    held, without a holder of their own, when it was queued.
+    """
+    m, rc = schema.messages, schema.referral_codes
     with store.engine.begin() as conn:
         conn.execute(m.update().where(m.c.id == message_id).values(
             status="sent", attempts=m.c.attempts + 1, error=None, transport=transport,
             last_attempt_at=when, sent_at=when))
+        letter = conn.execute(sa.select(m.c.kind, m.c.code, m.c.created_at)
+                              .where(m.c.id == message_id)).one()
+        if letter.kind == "referral":
+            conn.execute(rc.update().where(
+                rc.c.parent_code == letter.code, rc.c.contact_id.is_(None),
+                rc.c.issued_at <= letter.created_at, rc.c.handed_at.is_(None),
+            ).values(handed_at=when))
 
 
 def record_failure(store: Store, message_id: int, when: datetime, error: str,
@@ -525,7 +554,8 @@ def code_facts(store: Store) -> list[CodeFacts]:
               .where(r.c.referral_code == rc.c.code, r.c.region.is_not(None))
               .scalar_subquery())
     query = (sa.select(rc.c.code, rc.c.parent_code, rc.c.wave, rc.c.issued_at, rc.c.contact_id,
-                       c.c.name, invited.label("invited_at"), started.label("started"),
+                       c.c.name, invited.label("invited_at"), rc.c.handed_at,
+                       started.label("started"),
                        sa.exists().where(done).label("completed"),
                        completed_at.label("completed_at"), region.label("region"))
              .select_from(rc.outerjoin(c, c.c.id == rc.c.contact_id))
@@ -533,7 +563,8 @@ def code_facts(store: Store) -> list[CodeFacts]:
     with store.engine.connect() as conn:
         return [CodeFacts(code=row.code, parent_code=row.parent_code, wave=row.wave,
                           issued_at=row.issued_at, contact_id=row.contact_id, name=row.name,
-                          invited_at=row.invited_at, started=bool(row.started),
+                          invited_at=row.invited_at, handed_at=row.handed_at,
+                          started=bool(row.started),
                           completed=bool(row.completed), completed_at=row.completed_at,
                           region=row.region)
                 for row in conn.execute(query)]
@@ -561,7 +592,8 @@ def _completed(code: Any) -> Any:
 def _invitee_query() -> sa.Select[Any]:
     rc, c = schema.referral_codes, schema.contacts
     return (sa.select(rc.c.code, rc.c.wave, rc.c.parent_code, rc.c.issued_at, rc.c.contact_id,
-                      c.c.name, c.c.email, c.c.organisation, c.c.country_iso3, c.c.language)
+                      c.c.name, c.c.email, c.c.organisation, c.c.country_iso3, c.c.language,
+                      rc.c.handed_at)
             .select_from(rc.outerjoin(c, c.c.id == rc.c.contact_id)))
 
 
@@ -569,7 +601,8 @@ def _invitee_of(row: Any) -> Invitee:
     return Invitee(code=row.code, wave=row.wave, parent_code=row.parent_code,
                    issued_at=row.issued_at, contact_id=row.contact_id, name=row.name,
                    email=row.email, organisation=row.organisation,
-                   country_iso3=row.country_iso3, language=row.language)
+                   country_iso3=row.country_iso3, language=row.language,
+                   handed_at=row.handed_at)
 
 
 def _invitee(code: str, wave: int, parent: str | None, now: datetime, contact_id: int,

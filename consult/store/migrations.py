@@ -135,6 +135,18 @@ def _code_failures(conn: sa.Connection) -> None:
     failures.create(conn, checkfirst=True)  # with its indexes
 
 
+def _handed_at(conn: sa.Connection) -> None:
+    # Until now status took every child code without a contact as handed out;
+    # the backfill keeps that assumption for the codes issued so far, so that
+    # an upgrade leaves every status figure as it was.
+    if "handed_at" in {c["name"] for c in sa.inspect(conn).get_columns("referral_codes")}:
+        return  # made by a newer schema already (create_all), nothing to fill in
+    column_type = schema.UTCDateTime().compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE referral_codes ADD COLUMN handed_at {column_type}"))
+    conn.execute(sa.text("UPDATE referral_codes SET handed_at = issued_at "
+                         "WHERE parent_code IS NOT NULL AND contact_id IS NULL"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "contacts, waves, referral codes, ingests, respondents, answers, exclusions",
               _initial),
@@ -145,6 +157,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _lean_answers),
     Migration(5, "code_failures, so that the web form's limit on wrong codes holds across "
               "workers", _code_failures),
+    Migration(6, "referral_codes.handed_at, so that status counts only codes handed out",
+              _handed_at),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -83,6 +83,11 @@ referral_codes = sa.Table(
     sa.Column("wave", sa.Integer, nullable=False),
     sa.Column("issued_at", UTCDateTime(), nullable=False),
     sa.Column("used_at", UTCDateTime(), nullable=True),
+    # When the code first left the database (migration 6): its link written by
+    # ``consult links``, shown on the web form's thank-you page, or carried by a
+    # delivered referral letter. NULL: issued but never handed out (an invitation
+    # delivered is in ``messages``).
+    sa.Column("handed_at", UTCDateTime(), nullable=True),
 )
 
 ingests = sa.Table(
