@@ -18,7 +18,12 @@ from consult.sampling.nominations import (
     list_nominations,
     reject_nomination,
 )
-from consult.sampling.referrals import issue_child_codes, personal_link
+from consult.sampling.referrals import (
+    issue_child_codes,
+    personal_link,
+    personal_links,
+    record_links_handed_out,
+)
 from consult.sampling.seeds import add_seed
 from consult.sampling.setup import FieldingSetup
 from consult.sampling.status import fielding_status
@@ -274,19 +279,22 @@ def test_status_counts_per_wave_seed_and_region(store: Store) -> None:
     respond(store, None, region="Asia")  # an open-link answer with no code
     children = open_wave(store, 1, child_codes=2, now=T0 + timedelta(days=5)).issued
     ana_child = next(c.code for c in children if c.parent_code == ana)
+    # The coordinator writes the wave-1 links for the platform: handed out.
+    record_links_handed_out(store, personal_links(store, SETUP.link_template, waves=[1]),
+                            now=T0 + timedelta(days=5))
     respond(store, ana_child, region="Europe", submitted=T0 + timedelta(days=6))
 
     status = fielding_status(store).to_dict()
     # By hand. Wave 0: 3 invited, 3 started, 2 completed (Kofi stopped), rate 2/3;
     # Ana and Jean got 2 codes each = 4 issued, 1 used; days to respond 2 and 4 → median 3.
-    # Wave 1: 4 codes handed on (in circulation), 1 started and completed, rate 1/4, no
-    # referrals yet; 1 day from issue (T0 + 5) to submission (T0 + 6).
+    # Wave 1: 4 codes handed out (in circulation), 1 started and completed, rate 1/4, no
+    # referrals yet; 1 day from handing out (T0 + 5) to submission (T0 + 6).
     assert status["waves"] == [
-        {"wave": 0, "opened_at": T0.isoformat(), "closed_at": None, "invited": 3, "started": 3,
-         "completed": 2, "response_rate": 2 / 3, "referrals_issued": 4, "referrals_used": 1,
-         "median_days": 3.0},
+        {"wave": 0, "opened_at": T0.isoformat(), "closed_at": None, "invited": 3,
+         "not_handed_out": 0, "started": 3, "completed": 2, "response_rate": 2 / 3,
+         "referrals_issued": 4, "referrals_used": 1, "median_days": 3.0},
         {"wave": 1, "opened_at": (T0 + timedelta(days=5)).isoformat(), "closed_at": None,
-         "invited": 4, "started": 1, "completed": 1, "response_rate": 0.25,
+         "invited": 4, "not_handed_out": 0, "started": 1, "completed": 1, "response_rate": 0.25,
          "referrals_issued": 0, "referrals_used": 0, "median_days": 1.0},
     ]
     by_seed = {s["name"]: s for s in status["seeds"]}

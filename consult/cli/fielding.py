@@ -46,21 +46,29 @@ def links(
     LimeSurvey ?token={code}, REDCap &ref={code}, ODK ?d[/data/code]={code}
     (see docs/fielding.md).
 
+    The codes written count as handed out: consult status counts them as invited.
+
     Example: consult links --template "https://survey.example.org/s/abc?code={code}" -o links.csv
     """
-    from consult.sampling.referrals import personal_links, write_links_csv
+    from consult.sampling.referrals import (
+        personal_links,
+        record_links_handed_out,
+        write_links_csv,
+    )
     from consult.store.db import open_store
 
     project = project_of(ctx)
     with open_store(project.database_url) as store:
         found = personal_links(store, template or project.settings.fielding.link_template,
                                waves=None if wave is None else [wave])
-    if output is None:
-        write_links_csv(found, sys.stdout)
-        return
-    with output.open("w", encoding="utf-8", newline="") as stream:
-        write_links_csv(found, stream)
-    out.print(f"Wrote {len(found)} link(s) to {output}", markup=False)
+        if output is None:
+            write_links_csv(found, sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as stream:
+                write_links_csv(found, stream)
+        record_links_handed_out(store, found)  # once written: a failed write hands out nothing
+    if output is not None:
+        out.print(f"Wrote {len(found)} link(s) to {output}", markup=False)
 
 
 @wave_app.command("open")
@@ -275,12 +283,13 @@ def _wave_state(opened: object, closed: object) -> str:
 def _table(title: str, rows: Sequence[tuple[str, Counts]]) -> None:
     if not rows:
         return
-    headers = ("invited", "started", "completed", "rate", "ref.issued", "ref.used", "days")
+    headers = ("invited", "not.handed", "started", "completed", "rate", "ref.issued", "ref.used",
+               "days")
     width = max(len(label) for label, _ in rows) + 2
     out.print(title, markup=False)
     out.print(" " * (width + 2) + "".join(f"{h:>11}" for h in headers), markup=False)
     for label, c in rows:
-        cells = (_n(c.invited), str(c.started), str(c.completed),
+        cells = (_n(c.invited), _n(c.not_handed_out), str(c.started), str(c.completed),
                  "-" if c.response_rate is None else f"{100 * c.response_rate:.1f}%",
                  str(c.referrals_issued), str(c.referrals_used),
                  "-" if c.median_days is None else f"{c.median_days:.1f}")

@@ -85,6 +85,19 @@ def personal_links(store: Store, template: str, *,
             for invitee in fielding.invitees(store, waves)]
 
 
+def record_links_handed_out(store: Store, links: Sequence[PersonalLink], *,
+                            now: datetime | None = None) -> int:
+    """Record that ``links`` were handed out (written for the coordinator to pass on).
+
+    Status counts a code as invited once it was handed out: until then a child
+    code of a respondent ingested from a platform export never left the
+    database. A code handed out before keeps its first moment. Returns how many
+    codes were handed out for the first time.
+    """
+    return fielding.record_handed_out(store, [link.invitee.code for link in links],
+                                      now or datetime.now(UTC))
+
+
 def write_links_csv(links: Sequence[PersonalLink], stream: TextIO) -> None:
     """Write ``links`` as CSV with the columns of :data:`LINK_COLUMNS`.
 

@@ -3,15 +3,20 @@
 Counted per referral code:
 
 - *invited*: the code is in circulation: its holder's invitation was delivered,
-  or it is a child code handed to a respondent to pass on (consult cannot see
-  whether it was passed on), or someone answered with it;
+  or it was handed out (its link written by ``consult links``, shown on the web
+  form's thank-you page, or carried by a delivered referral letter; consult
+  cannot see whether a respondent passed it on), or someone answered with it;
+- *not handed out*: issued, and none of those: e.g. the child codes of a
+  respondent ingested from a platform export, until ``consult links`` writes
+  them;
 - *started*: someone answered with the code; *completed*: a finished, included
   response carries it;
 - *response rate*: completed ÷ invited;
 - *referrals issued / used*: child codes given to the group's respondents, and
   how many of those someone answered with;
 - *median days to respond*: from the invitation (or, for a code passed on by
-  hand, its issue) to the first completed response.
+  hand, the moment it was handed out, or else its issue) to the first completed
+  response.
 
 Regions are the respondents' (as ingested), so a region row counts responses,
 not invitations.
@@ -38,6 +43,7 @@ class Counts:
     """The fielding figures of one group of codes."""
 
     invited: int | None
+    not_handed_out: int | None
     started: int
     completed: int
     response_rate: float | None
@@ -133,6 +139,7 @@ def _counts(group: Sequence[CodeFacts], children: dict[str, list[CodeFacts]],
     days = [d for d in (_days_to_respond(f) for f in group) if d is not None]
     return Counts(
         invited=n_invited if invited else None,
+        not_handed_out=len(group) - n_invited if invited else None,
         started=sum(1 for f in group if f.started),
         completed=completed,
         response_rate=(completed / n_invited if invited and n_invited else None),
@@ -143,14 +150,13 @@ def _counts(group: Sequence[CodeFacts], children: dict[str, list[CodeFacts]],
 
 
 def _in_circulation(fact: CodeFacts) -> bool:
-    handed_on = fact.parent_code is not None and fact.contact_id is None
-    return fact.invited_at is not None or handed_on or fact.started
+    return fact.invited_at is not None or fact.handed_at is not None or fact.started
 
 
 def _days_to_respond(fact: CodeFacts) -> float | None:
     if fact.completed_at is None:
         return None
-    start = fact.invited_at or fact.issued_at
+    start = fact.invited_at or fact.handed_at or fact.issued_at
     return max(0.0, (fact.completed_at - start).total_seconds() / 86400)
 
 

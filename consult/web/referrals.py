@@ -8,6 +8,9 @@ top-up runs one at a time: a thread lock within a worker, a file lock between
 the workers of one machine (SQLite allows no more), and on PostgreSQL a
 SERIALIZABLE transaction, retried when the server reports a conflict, between
 machines.
+
+The first time the thank-you page shows a respondent their codes, they are
+recorded as handed out (status counts them as invited from then on).
 """
 
 from __future__ import annotations
@@ -43,16 +46,20 @@ class ChildCodes:
         self._thread_lock = threading.Lock()
 
     def of(self, code: str) -> list[Invitee]:
-        """The codes the respondent with ``code`` passes on (none if it never completed)."""
+        """The codes the respondent with ``code`` passes on (none if it never completed),
+        recorded as handed out: the thank-you page shows them."""
         invitee = fielding.find_code(self._store, code)
         if invitee is None:
             return []
         children = self._children(invitee)
-        if len(children) >= self.per_respondent:
-            return children
-        with self._thread_lock, _file_lock(self._lock_file):
-            self._top_up(invitee.wave)
-        return self._children(invitee)
+        if len(children) < self.per_respondent:
+            with self._thread_lock, _file_lock(self._lock_file):
+                self._top_up(invitee.wave)
+            children = self._children(invitee)
+        new = [child.code for child in children if child.handed_at is None]
+        if new:  # only the first showing writes: a reload is a read
+            fielding.record_handed_out(self._store, new, datetime.now(UTC))
+        return children
 
     def _children(self, parent: Invitee) -> list[Invitee]:
         return [child for child in fielding.invitees(self._store, waves=[parent.wave + 1])
