@@ -183,7 +183,11 @@ def test_waves_open_in_order_and_close_with_a_date(store: Store) -> None:
         open_wave(store, 0, child_codes=3)
     assert str(caught.value) == ("wave 0 was closed on 2014-10-08; to reopen it: "
                                  "consult wave open 0 --reopen")
-    assert open_wave(store, 0, child_codes=3, reopen=True).reopened
+    first_opened = next(w.opened_at for w in fielding.waves(store) if w.number == 0)
+    reopened = open_wave(store, 0, child_codes=3, reopen=True, now=T0 + timedelta(days=40))
+    assert reopened.reopened
+    # Open again, with the date it first opened (the fielding's history), and no closing.
+    assert (reopened.wave.opened_at, reopened.wave.closed_at) == (first_opened, None)
     with pytest.raises(ConsultError) as caught:
         close_wave(store, 5)
     assert str(caught.value) == "wave 5 is not open (open waves: 0, 1)"

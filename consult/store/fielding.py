@@ -293,14 +293,16 @@ def waves(store: Store) -> list[WaveRecord]:
 
 
 def set_wave_opened(store: Store, number: int, when: datetime) -> WaveRecord:
-    """Record that wave ``number`` opened at ``when`` (clearing any closing date)."""
+    """Record that wave ``number`` is open from ``when``, clearing any closing date; a
+    reopened wave keeps the date it first opened."""
     w = schema.waves
     with store.engine.begin() as conn:
-        updated = conn.execute(w.update().where(w.c.number == number)
-                               .values(opened_at=when, closed_at=None)).rowcount
+        updated = conn.execute(w.update().where(w.c.number == number).values(
+            opened_at=sa.func.coalesce(w.c.opened_at, when), closed_at=None)).rowcount
         if not updated:
             conn.execute(w.insert().values(number=number, opened_at=when, closed_at=None))
-    return WaveRecord(number, when, None)
+        row = conn.execute(sa.select(w).where(w.c.number == number)).one()
+    return WaveRecord(row.number, row.opened_at, row.closed_at)
 
 
 def set_wave_closed(store: Store, number: int, when: datetime) -> WaveRecord:
