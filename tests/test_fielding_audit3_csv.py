@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from consult.cli.main import app
-from consult.project import DATABASE_ENV, init_project, load_project
 from consult.csvcells import safe_cell
+from consult.project import DATABASE_ENV, init_project, load_project
 from consult.sampling.nominations import add_nomination, approve_nomination
 from consult.sampling.setup import fielding_setup
 from consult.store import fielding, open_store
