@@ -9,6 +9,7 @@ import pytest
 from pg import PgServer, postgres_server
 
 from consult.analysis.text.embed import MiniLMEmbedder
+from consult.project import DATABASE_ENV, init_project
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +23,16 @@ def pg_server() -> Iterator[PgServer]:
 def pg_url(pg_server: PgServer) -> str:
     """The URL of a fresh, empty PostgreSQL database."""
     return pg_server.create_database()
+
+
+@pytest.fixture
+def fielding_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh project folder titled "Test consultation", its SQLite database inside it
+    (any CONSULT_DATABASE_URL of the environment set aside)."""
+    monkeypatch.delenv(DATABASE_ENV, raising=False)
+    root = tmp_path / "consultation"
+    init_project(root, title="Test consultation")
+    return root
 
 
 @pytest.fixture

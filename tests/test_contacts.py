@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from consult.cli.main import app
-from consult.project import DATABASE_ENV, init_project, load_project
+from consult.project import load_project
 from consult.store import open_store
 
 runner = CliRunner()
@@ -22,11 +22,9 @@ def invoke(root: Path, *args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def root(fielding_project: Path, tmp_path: Path) -> Path:
     """Two seeds in an open wave 0; Ana's invitation written to an outbox (sent)."""
-    monkeypatch.delenv(DATABASE_ENV, raising=False)
-    root = tmp_path / "consultation"
-    init_project(root, title="Test consultation")
+    root = fielding_project
     assert invoke(root, "seeds", "add", "--name", "Ana Lima", "--email", "ana@example.org",
                   "--organisation", "Servicio Penitenciario", "--country", "Brazil")[0] == 0
     assert invoke(root, "wave", "open", "0")[0] == 0

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from consult.cli.main import app
 from consult.errors import ConsultError
-from consult.project import DATABASE_ENV, SmtpSection, init_project
+from consult.project import SmtpSection
 from consult.sampling.codes import display
 from consult.sampling.invitations import invite, remind
 from consult.sampling.mailer import OutboxMailer, SmtpMailer
@@ -331,14 +331,6 @@ def test_a_project_template_overrides_the_shipped_one_and_misspellings_fail(
 # --------------------------------------------------------------------------- the command line
 
 
-@pytest.fixture
-def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv(DATABASE_ENV, raising=False)
-    root = tmp_path / "consultation"
-    init_project(root, title="Test consultation")
-    return root
-
-
 def configure_smtp(root: Path, server: SmtpServer, user: str = "") -> None:
     settings = root / "consult.toml"
     text = settings.read_text(encoding="utf-8")
@@ -348,9 +340,9 @@ def configure_smtp(root: Path, server: SmtpServer, user: str = "") -> None:
     settings.write_text(text, encoding="utf-8")
 
 
-def test_cli_invite_and_remind_over_smtp(project_dir: Path, smtp_server: SmtpServer) -> None:
-    configure_smtp(project_dir, smtp_server)
-    base = ["--project", str(project_dir)]
+def test_cli_invite_and_remind_over_smtp(fielding_project: Path, smtp_server: SmtpServer) -> None:
+    configure_smtp(fielding_project, smtp_server)
+    base = ["--project", str(fielding_project)]
     assert runner.invoke(app, [*base, "seeds", "add", "--name", "Ana Lima", "--email",
                                "ana@example.org"]).exit_code == 0
     assert runner.invoke(app, [*base, "wave", "open", "0"]).exit_code == 0
@@ -374,17 +366,17 @@ def test_cli_invite_and_remind_over_smtp(project_dir: Path, smtp_server: SmtpSer
                              "again later (will be retried on the next run)\n")
 
 
-def test_cli_invite_needs_a_delivery_and_a_password(project_dir: Path,
+def test_cli_invite_needs_a_delivery_and_a_password(fielding_project: Path,
                                                     smtp_server: SmtpServer,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    base = ["--project", str(project_dir)]
+    base = ["--project", str(fielding_project)]
     result = runner.invoke(app, [*base, "invite"])
     assert (result.exit_code, result.stderr) == (1, (
         "Error: say how to deliver: --send (over SMTP, [smtp] in consult.toml) or --outbox DIR "
         "(.eml files for any mail client)\n"))
     result = runner.invoke(app, [*base, "invite", "--send", "--outbox", "out/mail"])
     assert result.stderr == "Error: --send and --outbox exclude each other; choose one\n"
-    configure_smtp(project_dir, smtp_server, user="coordinator")
+    configure_smtp(fielding_project, smtp_server, user="coordinator")
     monkeypatch.delenv("CONSULT_SMTP_PASSWORD", raising=False)
     result = runner.invoke(app, [*base, "invite", "--send"])
     assert result.stderr == (

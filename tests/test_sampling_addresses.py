@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from consult.cli.main import app
 from consult.errors import ConsultError
-from consult.project import DATABASE_ENV, Project, init_project, load_project
+from consult.project import DATABASE_ENV, Project, load_project
 from consult.sampling.contacts import mailable_address
 from consult.sampling.invitations import invite
 from consult.sampling.mailer import SmtpMailer
@@ -57,14 +57,6 @@ def server() -> Iterator[tuple[Recorder, int]]:
         controller.stop()
 
 
-@pytest.fixture
-def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv(DATABASE_ENV, raising=False)
-    root = tmp_path / "consultation"
-    init_project(root, title="Test consultation")
-    return root
-
-
 def invoke(root: Path, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, ["--project", str(root), *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), \
@@ -91,21 +83,21 @@ def older_version_contact(root: Path, name: str, email: str) -> int:
 # --------------------------------------------------------------------------- where addresses enter
 
 
-def test_seeds_import_names_file_row_and_column(project_dir: Path, tmp_path: Path) -> None:
+def test_seeds_import_names_file_row_and_column(fielding_project: Path, tmp_path: Path) -> None:
     seeds = tmp_path / "seeds.csv"
     seeds.write_text("name,email\nAna Lima,ana@example.org\nÜnï Ñ,ünï@example.org\n",
                      encoding="utf-8")
-    assert invoke(project_dir, "seeds", "import", str(seeds)) == (1, "", (
+    assert invoke(fielding_project, "seeds", "import", str(seeds)) == (1, "", (
         "Error: seeds.csv: no seeds imported\n"
         f"  error: seeds.csv (row 3, column email): 'ünï@example.org': {NOT_ASCII}\n"))
 
 
 def test_seeds_add_refuses_accents_before_the_at_and_converts_the_domain(
-        project_dir: Path) -> None:
-    assert invoke(project_dir, "seeds", "add", "--name", "Jürgen", "--email",
+        fielding_project: Path) -> None:
+    assert invoke(fielding_project, "seeds", "add", "--name", "Jürgen", "--email",
                   "jürgen@example.org") == (1, "", f"Error: email: 'jürgen@example.org': "
                                                    f"{NOT_ASCII}\n")
-    code, stdout, _ = invoke(project_dir, "seeds", "add", "--name", "Ana", "--email",
+    code, stdout, _ = invoke(fielding_project, "seeds", "add", "--name", "Ana", "--email",
                              "ana@bücher.example.org")
     assert code == 0
     assert stdout.startswith("Added seed Ana <ana@xn--bcher-kva.example.org> with code ")
@@ -156,17 +148,17 @@ def test_the_nomination_form_refuses_accents_before_the_at(web_project: Project)
 
 
 def test_invite_sends_the_others_and_names_the_contact_it_cannot_send_to(
-        project_dir: Path, server: tuple[Recorder, int]) -> None:
+        fielding_project: Path, server: tuple[Recorder, int]) -> None:
     handler, port = server
-    use_smtp(project_dir, port)
-    assert invoke(project_dir, "seeds", "add", "--name", "Ana", "--email",
+    use_smtp(fielding_project, port)
+    assert invoke(fielding_project, "seeds", "add", "--name", "Ana", "--email",
                   "ana@example.org")[0] == 0
-    bad = older_version_contact(project_dir, "Ünï", "ünï@example.org")
-    assert invoke(project_dir, "seeds", "add", "--name", "Kofi", "--email",
+    bad = older_version_contact(fielding_project, "Ünï", "ünï@example.org")
+    assert invoke(fielding_project, "seeds", "add", "--name", "Kofi", "--email",
                   "kofi@example.org")[0] == 0
-    assert invoke(project_dir, "wave", "open", "0")[0] == 0
+    assert invoke(fielding_project, "wave", "open", "0")[0] == 0
 
-    code, stdout, stderr = invoke(project_dir, "invite", "--wave", "0", "--send")
+    code, stdout, stderr = invoke(fielding_project, "invite", "--wave", "0", "--send")
 
     assert code == 1
     assert stdout.endswith(f"Queued 2 invitation(s) and 0 referral letter(s).\n"
@@ -175,17 +167,17 @@ def test_invite_sends_the_others_and_names_the_contact_it_cannot_send_to(
                       "before the @, which consult's mailer cannot deliver\n")
     assert sorted(handler.accepted) == ["ana@example.org", "kofi@example.org"]
     # and the next run sends nothing twice, and still says so
-    assert invoke(project_dir, "invite", "--wave", "0", "--send")[2] == stderr
+    assert invoke(fielding_project, "invite", "--wave", "0", "--send")[2] == stderr
     assert len(handler.accepted) == 2
 
 
-def test_invite_in_the_library_lists_the_unsendable(project_dir: Path,
+def test_invite_in_the_library_lists_the_unsendable(fielding_project: Path,
                                                     server: tuple[Recorder, int]) -> None:
     handler, port = server
-    use_smtp(project_dir, port)
-    bad = older_version_contact(project_dir, "Ünï", "ünï@example.org")
-    assert invoke(project_dir, "wave", "open", "0")[0] == 0
-    project = load_project(explicit=project_dir)
+    use_smtp(fielding_project, port)
+    bad = older_version_contact(fielding_project, "Ünï", "ünï@example.org")
+    assert invoke(fielding_project, "wave", "open", "0")[0] == 0
+    project = load_project(explicit=fielding_project)
     with open_store(project.database_url) as store:
         result = invite(store, fielding_setup(project), SmtpMailer(project.settings.smtp),
                         now=T0)
@@ -193,10 +185,10 @@ def test_invite_in_the_library_lists_the_unsendable(project_dir: Path,
     assert (result.invitations_queued, result.delivery.sent, handler.accepted) == (0, (), [])
 
 
-def test_approving_such_a_nomination_is_refused_cleanly(project_dir: Path) -> None:
-    assert invoke(project_dir, "seeds", "add", "--name", "Ana", "--email",
+def test_approving_such_a_nomination_is_refused_cleanly(fielding_project: Path) -> None:
+    assert invoke(fielding_project, "seeds", "add", "--name", "Ana", "--email",
                   "ana@example.org")[0] == 0
-    project = load_project(explicit=project_dir)
+    project = load_project(explicit=fielding_project)
     with open_store(project.database_url) as store:
         ana = fielding.invitees(store)[0].code
         nomination = fielding.add_nomination(
@@ -204,7 +196,7 @@ def test_approving_such_a_nomination_is_refused_cleanly(project_dir: Path) -> No
         with pytest.raises(ConsultError):
             approve_nomination(store, fielding_setup(project), nomination.id)
 
-    assert invoke(project_dir, "nominations", "approve", str(nomination.id)) == (1, "", (
+    assert invoke(fielding_project, "nominations", "approve", str(nomination.id)) == (1, "", (
         f"Error: nomination {nomination.id}: the nominee's address has accents before the @, "
         "which consult's mailer cannot deliver; it stays pending; reject it with: consult "
         f"nominations reject {nomination.id}\n"))

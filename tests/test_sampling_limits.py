@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from consult.cli.main import app
 from consult.errors import ConsultError
-from consult.project import DATABASE_ENV, init_project, load_project
+from consult.project import load_project
 from consult.sampling.nominations import add_nomination
 from consult.sampling.setup import fielding_setup
 from consult.store import fielding, open_store
@@ -20,46 +20,38 @@ TOO_LONG = ("3000 characters long; shorten it to at most 200: mail servers refus
             "whose header lines are that long")
 
 
-@pytest.fixture
-def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv(DATABASE_ENV, raising=False)
-    root = tmp_path / "consultation"
-    init_project(root, title="Test consultation")
-    return root
-
-
 def invoke(root: Path, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, ["--project", str(root), *args])
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_seeds_import_refuses_a_long_name_and_organisation(project_dir: Path,
+def test_seeds_import_refuses_a_long_name_and_organisation(fielding_project: Path,
                                                            tmp_path: Path) -> None:
     seeds = tmp_path / "seeds.csv"
     seeds.write_text("name,email,organisation\n"
                      f"{LONG_NAME},ana@example.org,DEPEN\n"
                      f"Jean Roy,jean@example.org,{'X' * 201}\n"
                      f"Kofi Mensah,kofi@example.org,{'X' * 200}\n", encoding="utf-8")
-    assert invoke(project_dir, "seeds", "import", str(seeds)) == (1, "", (
+    assert invoke(fielding_project, "seeds", "import", str(seeds)) == (1, "", (
         "Error: seeds.csv: no seeds imported\n"
         f"  error: seeds.csv (row 2, column name): {TOO_LONG}\n"
         "  error: seeds.csv (row 3, column organisation): 201 characters long; shorten it to "
         "at most 200: mail servers refuse an e-mail whose header lines are that long\n"))
 
 
-def test_seeds_add_refuses_a_long_name(project_dir: Path) -> None:
-    assert invoke(project_dir, "seeds", "add", "--name", LONG_NAME,
+def test_seeds_add_refuses_a_long_name(fielding_project: Path) -> None:
+    assert invoke(fielding_project, "seeds", "add", "--name", LONG_NAME,
                   "--email", "ana@example.org") == (1, "", f"Error: name: {TOO_LONG}\n")
     name_of_200 = "A" * 200
-    code, stdout, _ = invoke(project_dir, "seeds", "add", "--name", name_of_200,
+    code, stdout, _ = invoke(fielding_project, "seeds", "add", "--name", name_of_200,
                              "--email", "ana@example.org")
     assert (code, stdout.startswith(f"Added seed {name_of_200} <ana@example.org>")) == (0, True)
 
 
-def test_a_nomination_with_a_long_name_is_refused(project_dir: Path) -> None:
-    assert invoke(project_dir, "seeds", "add", "--name", "Ana Lima",
+def test_a_nomination_with_a_long_name_is_refused(fielding_project: Path) -> None:
+    assert invoke(fielding_project, "seeds", "add", "--name", "Ana Lima",
                   "--email", "ana@example.org")[0] == 0
-    project = load_project(explicit=project_dir)
+    project = load_project(explicit=fielding_project)
     with open_store(project.database_url) as store:
         ana = fielding.invitees(store)[0].code
         with pytest.raises(ConsultError) as caught:

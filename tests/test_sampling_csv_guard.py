@@ -10,21 +10,13 @@ from typer.testing import CliRunner
 
 from consult.cli.main import app
 from consult.csvcells import safe_cell
-from consult.project import DATABASE_ENV, init_project, load_project
+from consult.project import load_project
 from consult.sampling.nominations import add_nomination, approve_nomination
 from consult.sampling.setup import fielding_setup
 from consult.store import fielding, open_store
 
 runner = CliRunner()
 HYPERLINK = '=HYPERLINK("http://evil.example.org","x")'
-
-
-@pytest.fixture
-def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv(DATABASE_ENV, raising=False)
-    root = tmp_path / "consultation"
-    init_project(root, title="Test consultation")
-    return root
 
 
 @pytest.mark.parametrize(("value", "written"), [
@@ -42,13 +34,13 @@ def test_a_cell_a_spreadsheet_would_run_gets_an_apostrophe(value: str, written: 
     assert safe_cell(value) == written
 
 
-def test_links_csv_writes_seed_and_nominee_names_as_text(project_dir: Path,
+def test_links_csv_writes_seed_and_nominee_names_as_text(fielding_project: Path,
                                                          tmp_path: Path) -> None:
-    base = ["--project", str(project_dir)]
+    base = ["--project", str(fielding_project)]
     added = runner.invoke(app, [*base, "seeds", "add", "--name", HYPERLINK,
                                 "--email", "ana@example.org"])
     assert added.exit_code == 0, added.output
-    project = load_project(explicit=project_dir)
+    project = load_project(explicit=fielding_project)
     with open_store(project.database_url) as store:
         seed = fielding.invitees(store)[0]
         nomination = add_nomination(store, fielding_setup(project), seed.code, "@SUM(1+1)",
