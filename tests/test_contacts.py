@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from consult.cli.main import app
+from consult.errors import ConsultError
 from consult.project import load_project
-from consult.store import open_store
+from consult.sampling.contacts import correct
+from consult.sampling.seeds import add_seed
+from consult.store import fielding, open_store
+from consult.store.contacts import contact, forget_contact
+from consult.store.db import Store
+from consult.store.fielding import MessageDraft
 
 runner = CliRunner()
+T0 = datetime(2014, 9, 8, tzinfo=UTC)
 
 
 def invoke(root: Path, *args: str) -> tuple[int, str, str]:
@@ -120,3 +129,39 @@ def test_contacts_help_has_examples() -> None:
                     ["contacts", "list"]):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Example: consult contacts" in result.stdout
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    with open_store(db_url) as opened:
+        yield opened
+
+
+def test_correcting_and_forgetting_on_each_database(store: Store) -> None:
+    ana = add_seed(store, "Ana Lima", "ana@example.org", "Servicio", "Brazil",
+                   languages=["en"], now=T0)
+    jean = add_seed(store, "Jean Roy", "jean@example.org", languages=["en"], now=T0)
+    for who, status in ((ana, "sent"), (jean, "queued")):
+        assert who.contact_id is not None
+        fielding.queue_messages(store, [MessageDraft(
+            contact_id=who.contact_id, code=who.code, kind="invitation", sequence=0, wave=0,
+            language="en", recipient=f"{who.name} <{who.email}>", subject="Invitation",
+            body=f"Dear {who.name}", message_id=f"<{who.code}@example.org>")], T0)
+        if status == "sent":
+            [message] = [m for m in fielding.messages(store) if m.code == who.code]
+            fielding.record_sent(store, message.id, T0, "test")
+    assert jean.contact_id is not None and ana.contact_id is not None
+    fixed, withdrawn = correct(store, jean.contact_id, email="j.roy@example.org",
+                               languages=["en"])
+    assert (fixed.email, fixed.name, withdrawn.unsent) == ("j.roy@example.org", "Jean Roy", 1)
+    with pytest.raises(ConsultError, match="already has the address"):
+        correct(store, jean.contact_id, email="ana@example.org", languages=["en"])
+    done = forget_contact(store, ana.contact_id)
+    assert (done.unsent, done.erased) == (0, 1)
+    forgotten = contact(store, ana.contact_id)
+    assert forgotten is not None and forgotten.forgotten and forgotten.codes == (ana.code,)
+    assert (forgotten.organisation, forgotten.country_iso3) == (None, "BRA")
+    [sent] = [m for m in fielding.messages(store) if m.code == ana.code]
+    assert (sent.status, sent.recipient) == ("sent", "(forgotten)")
+    text = json.dumps(store.dump(), default=str)
+    assert "Ana" not in text and "ana@example.org" not in text and "Servicio" not in text
