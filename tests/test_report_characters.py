@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_report_full import analysed_demo
 from typer.testing import CliRunner
 
 from consult.cli.main import app
@@ -22,14 +23,7 @@ NASTY = "Staff\x00 training\x0bfor all\x0cofficers\x1f\ufffe"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The synthetic R-361 consultation (seed 2014), analysed once."""
-    root = tmp_path_factory.mktemp("audit3") / "demo"
-    assert runner.invoke(app, ["init", str(root)]).exit_code == 0
-    csv = root / "synthetic" / "q.csv"
-    for command in (["synth", "-f", "qualtrics", "-o", str(csv)],
-                    ["ingest", str(csv), "--accept-mapping"], ["analyze"]):
-        result = runner.invoke(app, ["--project", str(root), *command])
-        assert result.exit_code == 0, result.output
-    return root
+    return analysed_demo(tmp_path_factory.mktemp("characters") / "demo")
 
 
 @pytest.fixture

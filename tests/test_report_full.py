@@ -45,17 +45,22 @@ class Demo:
         return (self.folder / name).read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def themed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo consultation, analysed, with the themes of its open answers fitted."""
-    root = tmp_path_factory.mktemp("full") / "demo"
+def analysed_demo(root: Path, *after: list[str]) -> Path:
+    """The synthetic R-361 consultation (seed 2014) in ``root``, ingested from a Qualtrics
+    export and analysed through the command line; then the commands ``after``."""
     assert runner.invoke(app, ["init", str(root)]).exit_code == 0
     csv = root / "synthetic" / "q.csv"
     for command in (["synth", "-f", "qualtrics", "-o", str(csv)],
-                    ["ingest", str(csv), "--accept-mapping"], ["analyze"], ["themes", "fit"]):
+                    ["ingest", str(csv), "--accept-mapping"], ["analyze"], *after):
         result = runner.invoke(app, ["--project", str(root), *command])
         assert result.exit_code == 0, result.output
     return root
+
+
+@pytest.fixture(scope="module")
+def themed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo consultation, analysed, with the themes of its open answers fitted."""
+    return analysed_demo(tmp_path_factory.mktemp("full") / "demo", ["themes", "fit"])
 
 
 @pytest.fixture(scope="module")
