@@ -10,6 +10,8 @@ from pg import PgServer, postgres_server
 
 from consult.analysis.text.embed import MiniLMEmbedder
 from consult.project import DATABASE_ENV, init_project
+from consult.store import open_store
+from consult.store.db import Store
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +48,13 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """A fresh database on each backend in turn: the test runs once per backend."""
     fixture = {"sqlite": "sqlite_url", "postgresql": "pg_url"}[request.param]
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """The fresh database of :func:`db_url`, opened (migrated to the current schema)."""
+    with open_store(db_url) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -129,12 +128,6 @@ def test_contacts_help_has_examples() -> None:
                     ["contacts", "list"]):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Example: consult contacts" in result.stdout
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with open_store(db_url) as opened:
-        yield opened
 
 
 def test_correcting_and_forgetting_on_each_database(store: Store) -> None:

@@ -30,7 +30,7 @@ from consult.sampling.referrals import personal_link
 from consult.sampling.seeds import add_seed
 from consult.sampling.setup import FieldingSetup
 from consult.sampling.waves import close_wave, open_wave
-from consult.store import Store, fielding, open_store
+from consult.store import Store, fielding
 from consult.store.responses import IngestRecord, RespondentRecord, write_ingest
 
 T0 = datetime(2014, 9, 8, 9, 0, tzinfo=UTC)
@@ -92,12 +92,6 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 # --------------------------------------------------------------------------- the consultation
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with open_store(db_url) as opened:
-        yield opened
 
 
 def seed(store: Store, name: str, language: str = "en") -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,15 +10,9 @@ from openpyxl import Workbook
 from consult.errors import ConsultError, ValidationFailed
 from consult.sampling.codes import is_valid
 from consult.sampling.seeds import add_seed, import_seeds, read_seeds
-from consult.store import Store, fielding, open_store
+from consult.store import Store, fielding
 
 LANGUAGES = ("en", "fr")
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with open_store(db_url) as opened:
-        yield opened
 
 
 def write_csv(path: Path, text: str) -> Path:

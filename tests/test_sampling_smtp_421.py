@@ -23,7 +23,7 @@ from consult.sampling.mailer import SmtpMailer
 from consult.sampling.seeds import add_seed
 from consult.sampling.setup import FieldingSetup
 from consult.sampling.waves import open_wave
-from consult.store import Store, fielding, open_store
+from consult.store import Store, fielding
 
 T0 = datetime(2014, 9, 8, 9, 0, tzinfo=UTC)
 SETUP = FieldingSetup(title="Test consultation", languages=("en", "fr"), child_codes=2,
@@ -63,12 +63,6 @@ def server() -> Iterator[tuple[Closing, int]]:
         yield handler, port
     finally:
         controller.stop()
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with open_store(db_url) as opened:
-        yield opened
 
 
 def test_a_421_at_rcpt_stops_the_run_before_the_next_message(

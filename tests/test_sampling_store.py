@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -36,12 +35,6 @@ T0 = datetime(2014, 9, 8, 9, 0, tzinfo=UTC)
 SETUP = FieldingSetup(title="Test consultation", languages=("en", "fr"), child_codes=3,
                       link_template="https://survey.example.org/s?code={code}",
                       sender="team@consult.example.org")
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with open_store(db_url) as opened:
-        yield opened
 
 
 def respond(store: Store, code: str | None, *, finished: bool = True, included: bool = True,

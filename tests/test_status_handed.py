@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,12 +40,6 @@ SETUP = FieldingSetup(title="Test consultation", languages=("en",), child_codes=
                       link_template="https://survey.example.org/s?code={code}",
                       sender="team@consult.example.org")
 runner = CliRunner()
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with open_store(db_url) as opened:
-        yield opened
 
 
 def ingest(store: Store, code: str, submitted: datetime) -> None:

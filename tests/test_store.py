@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -22,12 +21,6 @@ T0 = datetime(2014, 9, 8, 8, 30, tzinfo=UTC)
 _PIECE = (" It's \"vital\" — 'quotes' `ticks` 🧕🏽👍🌍 é ß 中文 عربى; DROP TABLE answers; -- "
           "%_\\ \\n \r\n\t$1 ?; /* */ OR 1=1 ")
 FREE_TEXT = (_PIECE * (10_000 // len(_PIECE) + 1))[:10_000]
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with open_store(db_url) as opened:
-        yield opened
 
 
 def test_new_database_is_migrated_and_empty(store: Store) -> None:

@@ -4,20 +4,13 @@ an error on either side leaves the store as it was."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
-from consult.store import Store, open_store, schema
+from consult.store import Store, schema
 from consult.store.bulk import statements_in_background
 from consult.store.responses import AnswerRecord, IngestRecord, RespondentRecord, write_ingest
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with open_store(db_url) as opened:
-        yield opened
 
 
 def insert_wave(conn: sa.Connection) -> str:
