@@ -151,8 +151,7 @@ def remind(store: Store, setup: FieldingSetup, mailer: Mailer, *, after_days: fl
     cutoff = now - timedelta(days=after_days)
     env = template_environment(setup.templates_dir)
     due = [c for c in fielding.reminder_candidates(store, waves)
-           if c.invitee.email is not None  # not a contact forgotten since
-           and c.reminders < max_reminders and c.last_status == "sent"
+           if c.reminders < max_reminders and c.last_status == "sent"
            and c.last_sent_at is not None and c.last_sent_at <= cutoff]
     unsendable: list[Unsendable] = []
     drafts = _drafts(due, lambda c: draft_reminder(env, setup, c.invitee,

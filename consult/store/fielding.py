@@ -351,13 +351,14 @@ def referral_letter_candidates(store: Store,
 
 
 def reminder_candidates(store: Store, waves: Collection[int]) -> list[ReminderCandidate]:
-    """Invitees of ``waves`` whose invitation went out and who have not completed."""
-    rc, m = schema.referral_codes, schema.messages
+    """Invitees of ``waves`` with an e-mail address (none once forgotten) whose invitation
+    went out and who have not completed."""
+    rc, c, m = schema.referral_codes, schema.contacts, schema.messages
     query = (_invitee_query()
              .add_columns(m.c.kind, m.c.sequence, m.c.status, m.c.sent_at)
              .join(m, m.c.code == rc.c.code)
              .where(rc.c.wave.in_(sorted(waves)), m.c.kind.in_(("invitation", "reminder")),
-                    ~_completed(rc.c.code))
+                    c.c.email.is_not(None), ~_completed(rc.c.code))
              .order_by(rc.c.code, m.c.kind, m.c.sequence))
     found: dict[str, list[Any]] = {}
     with store.engine.connect() as conn:
