@@ -375,7 +375,7 @@ def _has_error(issues: list[Issue]) -> bool:
 
 def _against_store(rows: list[Converted], stored: dict[str, str | None], replace_changed: bool,
                    issues: list[Issue], file: str,
-                   result: _Tally) -> tuple[list[Converted], list[str]]:
+                   tally: _Tally) -> tuple[list[Converted], list[str]]:
     keep: list[Converted] = []
     to_replace: list[str] = []
     for row in rows:
@@ -383,10 +383,10 @@ def _against_store(rows: list[Converted], stored: dict[str, str | None], replace
         if record.source_id not in stored:
             keep.append(row)
         elif _same(stored[record.source_id], row):
-            result.unchanged += 1
+            tally.unchanged += 1
         elif replace_changed:
             to_replace.append(record.source_id)
-            result.replaced += 1
+            tally.replaced += 1
             keep.append(row)
         else:
             issues.append(Issue(
