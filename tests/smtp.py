@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -15,15 +17,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_smtp(handler: Any, **options: Any) -> tuple[Controller, int]:
-    """Start aiosmtpd on a free loopback port; return the running controller and its port."""
+@contextmanager
+def smtp_running(handler: Any, **options: Any) -> Iterator[int]:
+    """aiosmtpd on a free loopback port for the block; yields the port, stops the server after."""
     for attempt in range(3):  # a free port can be taken before the server binds it
         port = free_port()
         controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
         try:
             controller.start()
-            return controller, port
+            break
         except (OSError, RuntimeError):
             if attempt == 2:
                 raise
-    raise AssertionError("unreachable")
+    try:
+        yield port
+    finally:
+        controller.stop()

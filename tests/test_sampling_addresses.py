@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from smtp import start_smtp
+from smtp import smtp_running
 from test_web_helpers import Respondent, make_project, running
 from typer.testing import CliRunner
 
@@ -50,11 +50,8 @@ class Recorder:
 @pytest.fixture
 def server() -> Iterator[tuple[Recorder, int]]:
     handler = Recorder()
-    controller, port = start_smtp(handler)
-    try:
+    with smtp_running(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def invoke(root: Path, *args: str) -> tuple[int, str, str]:

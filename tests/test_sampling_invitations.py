@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from smtp import free_port, start_smtp
+from smtp import free_port, smtp_running
 from typer.testing import CliRunner
 
 from consult.cli.main import app
@@ -84,11 +84,8 @@ class SmtpServer:
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     handler = Recorder()
-    controller, port = start_smtp(handler)
-    try:
+    with smtp_running(handler) as port:
         yield SmtpServer(handler, port)
-    finally:
-        controller.stop()
 
 
 # --------------------------------------------------------------------------- the consultation

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from smtp import start_smtp
+from smtp import smtp_running
 from typer.testing import CliRunner
 
 from consult.cli.main import app
@@ -58,11 +58,8 @@ class Closing:
 @pytest.fixture
 def server() -> Iterator[tuple[Closing, int]]:
     handler = Closing()
-    controller, port = start_smtp(handler)
-    try:
+    with smtp_running(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def test_a_421_at_rcpt_stops_the_run_before_the_next_message(

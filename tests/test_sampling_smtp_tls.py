@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from smtp import start_smtp
+from smtp import smtp_running
 from typer.testing import CliRunner
 
 from consult.cli.main import app
@@ -136,12 +136,9 @@ def _serve(certificate: Certificate, *, implicit: bool) -> Iterator[Server]:
     tls: dict[str, Any] = ({"ssl_context": context, "auth_require_tls": False} if implicit else
                            {"tls_context": context, "require_starttls": True,
                             "auth_require_tls": True})
-    controller, port = start_smtp(relay, authenticator=relay.authenticate, auth_required=True,
-                                  **tls)
-    try:
+    with smtp_running(relay, authenticator=relay.authenticate, auth_required=True,
+                      **tls) as port:
         yield Server(relay, port)
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
