@@ -403,16 +403,17 @@ def _same(stored: str | None, row: Converted) -> bool:
     return stored == legacy_fingerprint(row.said, row.record.answers)
 
 
-def _check_referrals(rows: list[Converted], known_codes: set[str], issues: list[Issue],
-                     file: str, used: dict[str, list[tuple[str, str]]] | None = None) -> None:
-    included = [r for r in rows if r.record.included]
+def _check_referrals(included: list[Converted], known_codes: set[str], issues: list[Issue],
+                     file: str, used: dict[str, list[tuple[str, str]]]) -> None:
+    """Referral problems among the ``included`` rows, and against the codes ``used`` by
+    included responses already stored."""
     by_code: dict[str, int] = {}
     for row in included:
         code = row.record.referral_code
         if not code:
             continue
         itself = (row.record.source, row.record.source_id)
-        holder = next((h for h in (used or {}).get(code, ()) if h != itself), None)
+        holder = next((h for h in used.get(code, ()) if h != itself), None)
         if holder is not None:
             issues.append(Issue(
                 "code-reused", f"referral code {code} is already held by a stored response "
